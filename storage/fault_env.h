@@ -39,12 +39,19 @@ class fault_env : public env {
   // From now on, writes that would take the total bytes of all files past
   // limit write what fits and fail with ENOSPC. UINT64_MAX lifts the limit.
   void set_space_limit_bytes(uint64_t limit);
+  // After `ops` more mutating calls (pwrite, sync, truncate, rename, remove,
+  // sync_dir), every further mutating call fails with EIO: the process
+  // "died" there. Tests then call crash() and reopen, crashing at every
+  // write and sync point of a sequence in turn. UINT64_MAX disables it.
+  void fail_all_after(uint64_t ops);
   // Flips one bit of a file's current content (synced or not).
   Status flip_bit(const std::string& path, uint64_t byte_offset, int bit);
 
   // Counters, for tests that crash at every write or sync point.
   uint64_t write_count() const;
   uint64_t sync_count() const;
+  // Mutating calls made so far (what fail_all_after counts).
+  uint64_t mutation_count() const;
 
   // env
   Result<std::unique_ptr<file>> open(const std::string& path, open_mode mode) override;
