@@ -9,7 +9,7 @@
 namespace kappa::storage::test {
 namespace {
 
-env_kind any_kind() { return GENERATE(env_kind::posix, env_kind::mem); }
+env_kind any_kind() { return GENERATE(env_kind::posix, env_kind::mem, env_kind::fault_over_mem); }
 
 std::vector<std::string> sorted_list(env& e, const std::string& dir) {
   auto names = e.list(dir);
