@@ -27,6 +27,7 @@ enum class errc {
   decompressed_too_large,         // payload would inflate past the decompression cap
   bad_attributes,                 // reserved attribute bits set, or an invalid combination
   bad_producer_fields,            // producerId/epoch/baseSequence out of range
+  bad_base_offset,                // baseOffset negative, or baseOffset + lastOffsetDelta overflows
 };
 
 const std::error_category& error_category();
