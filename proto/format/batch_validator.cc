@@ -126,7 +126,6 @@ Status check_records(byte_view batch, const batch_header& h, size_t position, co
   if (!payload.ok()) return Status(payload.status().code(), at(position) + payload.status().message());
 
   const bool check_timestamps = (h.attributes & attr::log_append_time) == 0;
-  const bool delete_horizon = (h.attributes & attr::delete_horizon) != 0;
   record_reader reader(*payload, h.base_offset, h.base_timestamp);
   record_view r;
   record_deltas d;
@@ -148,10 +147,12 @@ Status check_records(byte_view batch, const batch_header& h, size_t position, co
                                          std::to_string(h.last_offset_delta) + ")");
     }
     previous_delta = d.offset_delta;
-    if (check_timestamps && ((!delete_horizon && r.timestamp < h.base_timestamp) || r.timestamp > h.max_timestamp)) {
+    // No lower bound: baseTimestamp is the first record's timestamp, not the
+    // smallest, and Kafka producers write later records with earlier
+    // timestamps (a negative timestampDelta) when the user supplies them.
+    if (check_timestamps && r.timestamp > h.max_timestamp) {
       return error(errc::bad_timestamp, at(position) + "record " + std::to_string(i) + " timestamp " +
-                                            std::to_string(r.timestamp) + " lies outside baseTimestamp " +
-                                            std::to_string(h.base_timestamp) + ".." + "maxTimestamp " +
+                                            std::to_string(r.timestamp) + " exceeds maxTimestamp " +
                                             std::to_string(h.max_timestamp));
     }
     max_seen = std::max(max_seen, r.timestamp);
