@@ -99,7 +99,11 @@ class env {
 env& posix_env();
 
 // A fresh in-memory filesystem. Every file reserves max_file_bytes of
-// address space (not memory) so mappings never move.
+// address space (not memory) so mappings never move. Writes or truncates past
+// max_file_bytes fail with EFBIG; a map() longer than it is cut to it. Paths
+// are lexical ("/a//b/" is "/a/b"; relative paths start at the root) and
+// directories must be created before files in them. lock() excludes other
+// takers within the process.
 std::unique_ptr<env> new_mem_env(uint64_t max_file_bytes = uint64_t{4} << 30);
 
 }  // namespace kappa::storage

@@ -127,8 +127,11 @@ class mem_file final : public file {
   Result<uint64_t> size() override { return storage_->size(); }
   Result<std::shared_ptr<const mapped_region>> map(uint64_t length) override {
     if (length == 0) return std::shared_ptr<const mapped_region>(std::make_shared<mem_region>(nullptr, 0));
-    // The reservation is the whole address range there is to map.
-    if (length > storage_->capacity()) return err(ENOMEM, "mmap (longer than max_file_bytes)", path_);
+    // The reservation is all the address space there is. No byte past it can
+    // ever exist (writes there fail), so a longer request loses nothing
+    // readable by being cut to it; callers that grow mappings by doubling
+    // keep working near the limit.
+    length = std::min(length, storage_->capacity());
     return std::shared_ptr<const mapped_region>(std::make_shared<mem_region>(storage_, static_cast<size_t>(length)));
   }
 

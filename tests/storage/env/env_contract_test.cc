@@ -2,7 +2,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include "tests/storage/env/env_test_util.h"
 
@@ -211,6 +213,35 @@ TEST_CASE("LockIsExclusive", "[env]") {
                                        std::to_string(::getpid()) + ")") != std::string::npos);
   first->reset();
   CHECK(e.lock(p).ok());
+}
+
+TEST_CASE("ConcurrentDisjointWritesAndReads", "[env]") {
+  env_fixture fx(any_kind());
+  INFO(kind_name(fx.kind));
+  auto f = fx.e->open(fx.path("f"), open_mode::read_write);
+  REQUIRE(f.ok());
+  constexpr int kThreads = 4, kChunks = 200, kChunkBytes = 64;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string chunk(kChunkBytes, static_cast<char>('a' + t));
+      for (int c = 0; c < kChunks; ++c) {
+        uint64_t offset = static_cast<uint64_t>((c * kThreads + t) * kChunkBytes);
+        if (!(*f)->pwrite(offset, as_bytes(chunk)).ok()) ++failures;
+        uint8_t back[kChunkBytes];
+        auto n = (*f)->pread(offset, back);
+        if (!n.ok() || *n != kChunkBytes || back[0] != chunk[0]) ++failures;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(failures == 0);
+  std::string all = read_all(**f);
+  REQUIRE(all.size() == size_t{kThreads * kChunks * kChunkBytes});
+  for (size_t i = 0; i < all.size(); i += kChunkBytes) {
+    if (all[i] != 'a' + static_cast<int>((i / kChunkBytes) % kThreads)) FAIL("chunk at " << i);
+  }
 }
 
 }  // namespace
