@@ -34,6 +34,21 @@ Status too_large(compression codec, size_t max_bytes) {
                                                  std::to_string(max_bytes) + " bytes");
 }
 
+// Resizes `out` to n bytes with capacity growing geometrically but never
+// past max_bytes (vector's own resize() may double past it).
+// REQUIRES: n <= max_bytes.
+void resize_capped(byte_buffer& out, size_t n, size_t max_bytes) {
+  KAPPA_ASSERT(n <= max_bytes);
+  if (n > out.capacity()) {
+    const size_t doubled = out.capacity() > max_bytes / 2 ? max_bytes : 2 * out.capacity();
+    byte_buffer grown;
+    grown.reserve(std::max(n, doubled));
+    grown.assign(out.begin(), out.end());
+    out.swap(grown);
+  }
+  out.resize(n);
+}
+
 // One call of a streaming decoder: write at most `room` (> 0) bytes at `dst`,
 // set `written`, and set `finished` once all input is decoded and flushed.
 // A step that can make no progress (input exhausted mid-stream) must fail.
@@ -42,13 +57,15 @@ Status decode_capped(compression codec, size_t input_bytes, size_t max_bytes, by
                      Step&& step) {
   size_t produced = 0;
   // Compressed record payloads typically shrink 2-10x; start near that.
-  out.resize(std::min(max_bytes, std::max(kMinOutputBytes, input_bytes * 4)));
+  out.clear();
+  resize_capped(out, std::min(max_bytes, std::max(kMinOutputBytes, input_bytes * 4)), max_bytes);
   for (;;) {
     size_t written = 0;
     bool finished = false;
     if (produced == out.size()) {
       if (out.size() < max_bytes) {
-        out.resize(out.size() > max_bytes / 2 ? max_bytes : std::max(kMinOutputBytes, out.size() * 2));
+        resize_capped(out, out.size() > max_bytes / 2 ? max_bytes : std::max(kMinOutputBytes, out.size() * 2),
+                      max_bytes);
         continue;
       }
       uint8_t probe[1];
@@ -153,7 +170,7 @@ Status snappy_block(byte_view block, size_t max_bytes, byte_buffer& out, size_t&
   // The declared length only ever makes us refuse: RawUncompress fails
   // unless the block decodes to exactly n bytes.
   if (n > max_bytes - produced) return too_large(compression::snappy, max_bytes);
-  out.resize(produced + n);
+  resize_capped(out, produced + n, max_bytes);
   if (!snappy::RawUncompress(src, block.size(), reinterpret_cast<char*>(out.data() + produced))) {
     return failed(compression::snappy, "corrupt block");
   }
@@ -304,6 +321,8 @@ Status decompress_into(compression codec, byte_view input, size_t max_bytes, byt
   switch (codec) {
     case compression::none:
       if (input.size() > max_bytes) return too_large(codec, max_bytes);
+      out.clear();
+      resize_capped(out, input.size(), max_bytes);
       out.assign(input.begin(), input.end());
       return Status();
     case compression::gzip: return gzip_decompress(input, max_bytes, out);
