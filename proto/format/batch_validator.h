@@ -22,6 +22,51 @@ struct validation_limits {
   size_t max_decompressed_bytes = size_t{64} << 20;
 };
 
+// What each depth checks, in this order (the first failure is returned):
+//
+// header_and_crc (no allocation; CRC32C is the only pass over the payload):
+//   truncated_header             fewer than 61 bytes
+//   batch_length_too_small       batchLength < 49
+//   batch_length_exceeds_buffer  12 + batchLength > bytes.size()
+//   batch_too_large              12 + batchLength > limits.max_batch_bytes
+//   bad_magic                    magic != 2
+//   crc_mismatch                 CRC32C over attributes..end != crc
+//   unsupported_compression      codec bits 5..7
+//   bad_attributes               any of bits 7..15 set
+//   bad_record_count             recordCount < 0, or more records than the
+//                                payload could hold (7 bytes each; for a
+//                                compressed batch, of max_decompressed_bytes)
+//   bad_last_offset_delta        lastOffsetDelta < 0, or < recordCount - 1
+//                                (compaction may leave it larger)
+//   bad_base_offset              baseOffset < 0, or baseOffset +
+//                                lastOffsetDelta overflows
+//   bad_timestamp                maxTimestamp < baseTimestamp, both >= 0
+//                                (not checked with hasDeleteHorizonMs, where
+//                                baseTimestamp is the delete horizon)
+//   bad_producer_fields          producerId/producerEpoch/baseSequence < -1;
+//                                producerId -1 with epoch or sequence set;
+//                                producerId >= 0 with epoch < 0, or with
+//                                sequence < 0 outside control batches;
+//                                transactional without a producerId
+// records (adds; the payload is decompressed into a temporary buffer):
+//   unsupported_compression / decompression_failed / decompressed_too_large
+//   bad_record                   a record's varints or lengths are malformed,
+//                                or its offsetDelta is not its index (control
+//                                batches: not ascending within lastOffsetDelta)
+//   bad_timestamp / bad_base_offset  base + delta overflows int64
+//   bad_record_count             the records end before recordCount of them
+//   trailing_bytes               bytes remain after recordCount records
+//   bad_last_offset_delta        lastOffsetDelta != recordCount - 1
+//                                (non-empty, non-control batches)
+//   bad_timestamp                unless LogAppendTime: a record timestamp
+//                                above maxTimestamp, or maxTimestamp not the
+//                                largest record timestamp. Records below
+//                                baseTimestamp are accepted: baseTimestamp is
+//                                the first record's timestamp, and Kafka
+//                                producers write negative deltas when user
+//                                timestamps go backwards.
+// Messages start "batch at byte N: " (N counted from the start of the buffer
+// given to validate_batches) and then give the offending values.
 enum class validation_depth {
   // Header fields and CRC only: cheap, used by storage recovery.
   header_and_crc,

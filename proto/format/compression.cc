@@ -64,8 +64,9 @@ Status decode_capped(compression codec, size_t input_bytes, size_t max_bytes, by
     bool finished = false;
     if (produced == out.size()) {
       if (out.size() < max_bytes) {
-        resize_capped(out, out.size() > max_bytes / 2 ? max_bytes : std::max(kMinOutputBytes, out.size() * 2),
-                      max_bytes);
+        resize_capped(
+            out, out.size() > max_bytes / 2 ? max_bytes : std::max(kMinOutputBytes, out.size() * 2),
+            max_bytes);
         continue;
       }
       uint8_t probe[1];
@@ -86,7 +87,8 @@ Status decode_capped(compression codec, size_t input_bytes, size_t max_bytes, by
 Result<byte_buffer> gzip_compress(byte_view input) {
   z_stream zs{};
   // 16 + MAX_WBITS: a gzip wrapper instead of a zlib one.
-  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
     return error(errc::decompression_failed, "gzip: deflateInit2 failed");
   }
   // OS 255 ("unknown") and mtime 0, as Java's GZIPOutputStream (JDK 16+)
@@ -108,32 +110,35 @@ Result<byte_buffer> gzip_compress(byte_view input) {
 
 Status gzip_decompress(byte_view input, size_t max_bytes, byte_buffer& out) {
   z_stream zs{};
-  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK) return failed(compression::gzip, "inflateInit2 failed");
+  if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK)
+    return failed(compression::gzip, "inflateInit2 failed");
   std::unique_ptr<z_stream, int (*)(z_stream*)> guard(&zs, inflateEnd);
   zs.next_in = const_cast<Bytef*>(input.data());
   zs.avail_in = static_cast<uInt>(input.size());
-  return decode_capped(compression::gzip, input.size(), max_bytes, out,
-                       [&](uint8_t* dst, size_t room, size_t& written, bool& finished) -> Status {
-    zs.next_out = dst;
-    zs.avail_out = static_cast<uInt>(room);
-    int rc = inflate(&zs, Z_NO_FLUSH);
-    written = room - zs.avail_out;
-    if (rc == Z_STREAM_END) {
-      if (zs.avail_in == 0) {
-        finished = true;
-      } else if (inflateReset(&zs) != Z_OK) {  // another gzip member follows
-        return failed(compression::gzip, "inflateReset failed");
-      }
-      return Status();
-    }
-    if (rc != Z_OK && rc != Z_BUF_ERROR) {
-      return failed(compression::gzip, zs.msg != nullptr ? zs.msg : "inflate error " + std::to_string(rc));
-    }
-    if (zs.avail_in == 0 && zs.avail_out > 0) {
-      return failed(compression::gzip, "input ends before the end of the gzip stream");
-    }
-    return Status();
-  });
+  return decode_capped(
+      compression::gzip, input.size(), max_bytes, out,
+      [&](uint8_t* dst, size_t room, size_t& written, bool& finished) -> Status {
+        zs.next_out = dst;
+        zs.avail_out = static_cast<uInt>(room);
+        int rc = inflate(&zs, Z_NO_FLUSH);
+        written = room - zs.avail_out;
+        if (rc == Z_STREAM_END) {
+          if (zs.avail_in == 0) {
+            finished = true;
+          } else if (inflateReset(&zs) != Z_OK) {  // another gzip member follows
+            return failed(compression::gzip, "inflateReset failed");
+          }
+          return Status();
+        }
+        if (rc != Z_OK && rc != Z_BUF_ERROR) {
+          return failed(compression::gzip,
+                        zs.msg != nullptr ? zs.msg : "inflate error " + std::to_string(rc));
+        }
+        if (zs.avail_in == 0 && zs.avail_out > 0) {
+          return failed(compression::gzip, "input ends before the end of the gzip stream");
+        }
+        return Status();
+      });
 }
 
 // ---- snappy (xerial framing, or one raw block) ---------------------------
@@ -181,23 +186,27 @@ Status snappy_block(byte_view block, size_t max_bytes, byte_buffer& out, size_t&
 Status snappy_decompress(byte_view input, size_t max_bytes, byte_buffer& out) {
   out.clear();
   size_t produced = 0;
-  if (input.size() < kXerialHeaderBytes || !std::equal(std::begin(kXerialMagic), std::end(kXerialMagic), input.begin())) {
+  if (input.size() < kXerialHeaderBytes ||
+      !std::equal(std::begin(kXerialMagic), std::end(kXerialMagic), input.begin())) {
     return snappy_block(input, max_bytes, out, produced);
   }
   const int32_t version = load_be<int32_t>(input.data() + 8);
   if (version < 1) return failed(compression::snappy, "xerial version " + std::to_string(version));
   for (size_t at = kXerialHeaderBytes; at < input.size();) {
     if (input.size() - at < 4) {
-      return failed(compression::snappy, "xerial block length at byte " + std::to_string(at) + " is cut short");
+      return failed(compression::snappy,
+                    "xerial block length at byte " + std::to_string(at) + " is cut short");
     }
     const int32_t len = load_be<int32_t>(input.data() + at);
     at += 4;
     if (len < 0 || static_cast<size_t>(len) > input.size() - at) {
-      return failed(compression::snappy, "xerial block length " + std::to_string(len) + " at byte " +
-                                             std::to_string(at - 4) + " exceeds the " +
-                                             std::to_string(input.size() - at) + " bytes left");
+      return failed(compression::snappy, "xerial block length " + std::to_string(len) +
+                                             " at byte " + std::to_string(at - 4) +
+                                             " exceeds the " + std::to_string(input.size() - at) +
+                                             " bytes left");
     }
-    KAPPA_RETURN_IF_ERROR(snappy_block(input.subspan(at, static_cast<size_t>(len)), max_bytes, out, produced));
+    KAPPA_RETURN_IF_ERROR(
+        snappy_block(input.subspan(at, static_cast<size_t>(len)), max_bytes, out, produced));
     at += static_cast<size_t>(len);
   }
   return Status();
@@ -225,26 +234,28 @@ Status lz4_decompress(byte_view input, size_t max_bytes, byte_buffer& out) {
   LZ4F_dctx* raw = nullptr;
   size_t rc = LZ4F_createDecompressionContext(&raw, LZ4F_VERSION);
   if (LZ4F_isError(rc)) return failed(compression::lz4, LZ4F_getErrorName(rc));
-  std::unique_ptr<LZ4F_dctx, LZ4F_errorCode_t (*)(LZ4F_dctx*)> ctx(raw, LZ4F_freeDecompressionContext);
+  std::unique_ptr<LZ4F_dctx, LZ4F_errorCode_t (*)(LZ4F_dctx*)> ctx(raw,
+                                                                   LZ4F_freeDecompressionContext);
   const uint8_t* src = input.data();
   size_t left = input.size();
-  return decode_capped(compression::lz4, input.size(), max_bytes, out,
-                       [&](uint8_t* dst, size_t room, size_t& written, bool& finished) -> Status {
-    size_t dst_size = room;
-    size_t src_size = left;
-    size_t hint = LZ4F_decompress(ctx.get(), dst, &dst_size, src, &src_size, nullptr);
-    if (LZ4F_isError(hint)) return failed(compression::lz4, LZ4F_getErrorName(hint));
-    src += src_size;
-    left -= src_size;
-    written = dst_size;
-    // hint == 0: a frame ended and is fully flushed; another may follow.
-    if (hint == 0 && left == 0) {
-      finished = true;
-    } else if (left == 0 && dst_size < room) {
-      return failed(compression::lz4, "input ends before the end of the frame");
-    }
-    return Status();
-  });
+  return decode_capped(
+      compression::lz4, input.size(), max_bytes, out,
+      [&](uint8_t* dst, size_t room, size_t& written, bool& finished) -> Status {
+        size_t dst_size = room;
+        size_t src_size = left;
+        size_t hint = LZ4F_decompress(ctx.get(), dst, &dst_size, src, &src_size, nullptr);
+        if (LZ4F_isError(hint)) return failed(compression::lz4, LZ4F_getErrorName(hint));
+        src += src_size;
+        left -= src_size;
+        written = dst_size;
+        // hint == 0: a frame ended and is fully flushed; another may follow.
+        if (hint == 0 && left == 0) {
+          finished = true;
+        } else if (left == 0 && dst_size < room) {
+          return failed(compression::lz4, "input ends before the end of the frame");
+        }
+        return Status();
+      });
 }
 
 // ---- zstd ------------------------------------------------------------------
@@ -252,7 +263,9 @@ Status lz4_decompress(byte_view input, size_t max_bytes, byte_buffer& out) {
 Result<byte_buffer> zstd_compress(byte_view input) {
   byte_buffer out(ZSTD_compressBound(input.size()));
   size_t n = ZSTD_compress(out.data(), out.size(), input.data(), input.size(), 3);
-  if (ZSTD_isError(n)) return error(errc::decompression_failed, std::string("zstd: compress: ") + ZSTD_getErrorName(n));
+  if (ZSTD_isError(n))
+    return error(errc::decompression_failed,
+                 std::string("zstd: compress: ") + ZSTD_getErrorName(n));
   out.resize(n);
   return out;
 }
@@ -269,45 +282,60 @@ Status zstd_decompress(byte_view input, size_t max_bytes, byte_buffer& out) {
   ZSTD_inBuffer in{input.data(), input.size(), 0};
   return decode_capped(compression::zstd, input.size(), max_bytes, out,
                        [&](uint8_t* dst, size_t room, size_t& written, bool& finished) -> Status {
-    ZSTD_outBuffer o{dst, room, 0};
-    size_t hint = ZSTD_decompressStream(ctx.get(), &o, &in);
-    if (ZSTD_isError(hint)) return failed(compression::zstd, ZSTD_getErrorName(hint));
-    written = o.pos;
-    // hint == 0: a frame ended and is fully flushed; another may follow.
-    if (hint == 0 && in.pos == in.size) {
-      finished = true;
-    } else if (in.pos == in.size && o.pos < o.size) {
-      return failed(compression::zstd, "input ends before the end of the frame");
-    }
-    return Status();
-  });
+                         ZSTD_outBuffer o{dst, room, 0};
+                         size_t hint = ZSTD_decompressStream(ctx.get(), &o, &in);
+                         if (ZSTD_isError(hint))
+                           return failed(compression::zstd, ZSTD_getErrorName(hint));
+                         written = o.pos;
+                         // hint == 0: a frame ended and is fully flushed; another may follow.
+                         if (hint == 0 && in.pos == in.size) {
+                           finished = true;
+                         } else if (in.pos == in.size && o.pos < o.size) {
+                           return failed(compression::zstd,
+                                         "input ends before the end of the frame");
+                         }
+                         return Status();
+                       });
 }
 
 }  // namespace
 
 const char* codec_name(compression codec) {
   switch (codec) {
-    case compression::none: return "none";
-    case compression::gzip: return "gzip";
-    case compression::snappy: return "snappy";
-    case compression::lz4: return "lz4";
-    case compression::zstd: return "zstd";
+    case compression::none:
+      return "none";
+    case compression::gzip:
+      return "gzip";
+    case compression::snappy:
+      return "snappy";
+    case compression::lz4:
+      return "lz4";
+    case compression::zstd:
+      return "zstd";
   }
   switch (static_cast<int>(codec)) {
-    case 5: return "reserved(5)";
-    case 6: return "reserved(6)";
-    case 7: return "reserved(7)";
+    case 5:
+      return "reserved(5)";
+    case 6:
+      return "reserved(6)";
+    case 7:
+      return "reserved(7)";
   }
   return "reserved";
 }
 
 Result<byte_buffer> compress(compression codec, byte_view input) {
   switch (codec) {
-    case compression::none: return byte_buffer(input.begin(), input.end());
-    case compression::gzip: return gzip_compress(input);
-    case compression::snappy: return snappy_compress(input);
-    case compression::lz4: return lz4_compress(input);
-    case compression::zstd: return zstd_compress(input);
+    case compression::none:
+      return byte_buffer(input.begin(), input.end());
+    case compression::gzip:
+      return gzip_compress(input);
+    case compression::snappy:
+      return snappy_compress(input);
+    case compression::lz4:
+      return lz4_compress(input);
+    case compression::zstd:
+      return zstd_compress(input);
   }
   KAPPA_ASSERT(false && "compress: undefined codec");
   return error(errc::unsupported_compression, "undefined codec");
@@ -325,10 +353,14 @@ Status decompress_into(compression codec, byte_view input, size_t max_bytes, byt
       resize_capped(out, input.size(), max_bytes);
       out.assign(input.begin(), input.end());
       return Status();
-    case compression::gzip: return gzip_decompress(input, max_bytes, out);
-    case compression::snappy: return snappy_decompress(input, max_bytes, out);
-    case compression::lz4: return lz4_decompress(input, max_bytes, out);
-    case compression::zstd: return zstd_decompress(input, max_bytes, out);
+    case compression::gzip:
+      return gzip_decompress(input, max_bytes, out);
+    case compression::snappy:
+      return snappy_decompress(input, max_bytes, out);
+    case compression::lz4:
+      return lz4_decompress(input, max_bytes, out);
+    case compression::zstd:
+      return zstd_decompress(input, max_bytes, out);
   }
   return error(errc::unsupported_compression,
                std::string("compression codec ") + codec_name(codec) + " is not defined");

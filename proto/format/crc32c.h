@@ -17,6 +17,8 @@ namespace kappa::format {
 // CRC32C of `data` appended to bytes whose CRC32C is `crc`.
 uint32_t crc32c_extend(uint32_t crc, byte_view data);
 
-inline uint32_t crc32c(byte_view data) { return crc32c_extend(0, data); }
+inline uint32_t crc32c(byte_view data) {
+  return crc32c_extend(0, data);
+}
 
 }  // namespace kappa::format

@@ -11,10 +11,18 @@
 namespace kappa::format {
 
 namespace detail {
-inline uint8_t bswap(uint8_t v) { return v; }
-inline uint16_t bswap(uint16_t v) { return __builtin_bswap16(v); }
-inline uint32_t bswap(uint32_t v) { return __builtin_bswap32(v); }
-inline uint64_t bswap(uint64_t v) { return __builtin_bswap64(v); }
+inline uint8_t bswap(uint8_t v) {
+  return v;
+}
+inline uint16_t bswap(uint16_t v) {
+  return __builtin_bswap16(v);
+}
+inline uint32_t bswap(uint32_t v) {
+  return __builtin_bswap32(v);
+}
+inline uint64_t bswap(uint64_t v) {
+  return __builtin_bswap64(v);
+}
 }  // namespace detail
 
 template <typename T>

@@ -14,20 +14,22 @@ Status read_bytes(byte_view body, size_t& pos, bool nullable, const char* what,
                   std::optional<byte_view>& out) {
   const size_t at = pos;
   auto len = read_varint(body, pos);
-  if (!len.ok()) return error(errc::bad_record, std::string(what) + " length: " + len.status().message());
+  if (!len.ok())
+    return error(errc::bad_record, std::string(what) + " length: " + len.status().message());
   if (*len < 0) {
     if (*len == -1 && nullable) {
       out.reset();
       return Status();
     }
-    return error(errc::bad_record, std::string(what) + " length " + std::to_string(*len) + " at byte " +
-                                       std::to_string(at) + " is negative");
+    return error(errc::bad_record, std::string(what) + " length " + std::to_string(*len) +
+                                       " at byte " + std::to_string(at) + " is negative");
   }
   const size_t n = static_cast<size_t>(*len);
   if (n > body.size() - pos) {
-    return error(errc::bad_record, std::string(what) + " length " + std::to_string(n) + " at byte " +
-                                       std::to_string(at) + " exceeds the " +
-                                       std::to_string(body.size() - pos) + " bytes left in the record");
+    return error(errc::bad_record, std::string(what) + " length " + std::to_string(n) +
+                                       " at byte " + std::to_string(at) + " exceeds the " +
+                                       std::to_string(body.size() - pos) +
+                                       " bytes left in the record");
   }
   out = body.subspan(pos, n);
   pos += n;
@@ -40,15 +42,19 @@ Status record_reader::next(record_view& out, record_deltas* deltas) {
   KAPPA_ASSERT(!at_end());
   const size_t start = pos_;
   // Built only on failure: the success path allocates nothing but headers.
-  auto where = [&] { return "record " + std::to_string(count_) + " at byte " + std::to_string(start); };
-  auto bad = [&](const std::string& what) { return error(errc::bad_record, where() + ": " + what); };
+  auto where = [&] {
+    return "record " + std::to_string(count_) + " at byte " + std::to_string(start);
+  };
+  auto bad = [&](const std::string& what) {
+    return error(errc::bad_record, where() + ": " + what);
+  };
 
   size_t p = pos_;
   auto length = read_varint(payload_, p);
   if (!length.ok()) return bad("length: " + length.status().message());
   if (*length < 0 || static_cast<size_t>(*length) > payload_.size() - p) {
-    return bad("length " + std::to_string(*length) + " exceeds the " + std::to_string(payload_.size() - p) +
-               " bytes left");
+    return bad("length " + std::to_string(*length) + " exceeds the " +
+               std::to_string(payload_.size() - p) + " bytes left");
   }
   // Field positions below are relative to the record body.
   const byte_view body = payload_.subspan(p, static_cast<size_t>(*length));
@@ -61,12 +67,14 @@ Status record_reader::next(record_view& out, record_deltas* deltas) {
   if (!offset_delta.ok()) return bad("offsetDelta: " + offset_delta.status().message());
 
   if (__builtin_add_overflow(base_timestamp_, *ts_delta, &out.timestamp)) {
-    return error(errc::bad_timestamp, where() + ": baseTimestamp " + std::to_string(base_timestamp_) +
-                                          " + timestampDelta " + std::to_string(*ts_delta) + " overflows");
+    return error(errc::bad_timestamp, where() + ": baseTimestamp " +
+                                          std::to_string(base_timestamp_) + " + timestampDelta " +
+                                          std::to_string(*ts_delta) + " overflows");
   }
   if (__builtin_add_overflow(base_offset_, static_cast<int64_t>(*offset_delta), &out.offset)) {
     return error(errc::bad_base_offset, where() + ": baseOffset " + std::to_string(base_offset_) +
-                                            " + offsetDelta " + std::to_string(*offset_delta) + " overflows");
+                                            " + offsetDelta " + std::to_string(*offset_delta) +
+                                            " overflows");
   }
 
   Status st = read_bytes(body, b, true, "key", out.key);
@@ -92,8 +100,8 @@ Status record_reader::next(record_view& out, record_deltas* deltas) {
     out.headers.push_back(record_header_view{as_chars(*key), value});
   }
   if (b != body.size()) {
-    return bad("length " + std::to_string(body.size()) + " but its fields end after " + std::to_string(b) +
-               " bytes");
+    return bad("length " + std::to_string(body.size()) + " but its fields end after " +
+               std::to_string(b) + " bytes");
   }
   if (deltas != nullptr) *deltas = record_deltas{*ts_delta, *offset_delta, attributes};
   pos_ = p + body.size();

@@ -58,7 +58,8 @@ class record_reader {
 // empty payload whatever its codec, as Kafka's compaction writes them.
 // Errors: unsupported_compression, decompression_failed,
 // decompressed_too_large. REQUIRES: batch.size() >= kBatchHeaderBytes.
-Result<byte_view> records_payload(byte_view batch, byte_buffer& scratch, size_t max_decompressed_bytes);
+Result<byte_view> records_payload(byte_view batch, byte_buffer& scratch,
+                                  size_t max_decompressed_bytes);
 
 // The smallest encoded record: length, attributes, timestampDelta,
 // offsetDelta, keyLength, valueLength and headerCount, one byte each.

@@ -12,17 +12,19 @@
 
 namespace kappa::format {
 
-Result<byte_view> records_payload(byte_view batch, byte_buffer& scratch, size_t max_decompressed_bytes) {
+Result<byte_view> records_payload(byte_view batch, byte_buffer& scratch,
+                                  size_t max_decompressed_bytes) {
   KAPPA_ASSERT(batch.size() >= kBatchHeaderBytes);
   const batch_header h = read_header(batch);
   const byte_view compressed = batch.subspan(kBatchHeaderBytes);
   const int codec = h.attributes & attr::compression_mask;
   if (codec > static_cast<int>(compression::zstd)) {
-    return error(errc::unsupported_compression,
-                 "compression codec " + std::to_string(codec) + " is reserved (attributes " +
-                     std::to_string(h.attributes) + ")");
+    return error(errc::unsupported_compression, "compression codec " + std::to_string(codec) +
+                                                    " is reserved (attributes " +
+                                                    std::to_string(h.attributes) + ")");
   }
-  if (h.codec() == compression::none || (compressed.empty() && h.record_count == 0)) return compressed;
+  if (h.codec() == compression::none || (compressed.empty() && h.record_count == 0))
+    return compressed;
   KAPPA_RETURN_IF_ERROR(decompress_into(h.codec(), compressed, max_decompressed_bytes, scratch));
   return byte_view(scratch);
 }
@@ -31,21 +33,24 @@ Result<std::vector<record_view>> decode_records(byte_view batch, byte_buffer& sc
                                                 size_t max_decompressed_bytes) {
   // The caller validated the batch, but decoding stays safe on any bytes.
   if (batch.size() < kBatchHeaderBytes) {
-    return error(errc::truncated_header, std::to_string(batch.size()) + " bytes present, a batch header needs " +
+    return error(errc::truncated_header, std::to_string(batch.size()) +
+                                             " bytes present, a batch header needs " +
                                              std::to_string(kBatchHeaderBytes));
   }
   const batch_header h = read_header(batch);
   if (h.batch_length < static_cast<int32_t>(kBatchHeaderBytes - kBatchLogOverheadBytes) ||
       h.size_bytes() > batch.size()) {
-    return error(errc::batch_length_exceeds_buffer, "batchLength " + std::to_string(h.batch_length) +
-                                                        " does not fit the " + std::to_string(batch.size()) +
-                                                        " bytes given");
+    return error(errc::batch_length_exceeds_buffer,
+                 "batchLength " + std::to_string(h.batch_length) + " does not fit the " +
+                     std::to_string(batch.size()) + " bytes given");
   }
   batch = batch.first(h.size_bytes());
   if (h.record_count < 0) {
-    return error(errc::bad_record_count, "recordCount " + std::to_string(h.record_count) + " is negative");
+    return error(errc::bad_record_count,
+                 "recordCount " + std::to_string(h.record_count) + " is negative");
   }
-  KAPPA_ASSIGN_OR_RETURN(const byte_view payload, records_payload(batch, scratch, max_decompressed_bytes));
+  KAPPA_ASSIGN_OR_RETURN(const byte_view payload,
+                         records_payload(batch, scratch, max_decompressed_bytes));
 
   std::vector<record_view> records;
   // Never reserve on the declared count alone: bound it by what fits.
@@ -59,9 +64,9 @@ Result<std::vector<record_view>> decode_records(byte_view batch, byte_buffer& sc
     KAPPA_RETURN_IF_ERROR(reader.next(records.emplace_back()));
   }
   if (!reader.at_end()) {
-    return error(errc::trailing_bytes, std::to_string(payload.size() - reader.position()) +
-                                           " bytes left after the " + std::to_string(h.record_count) +
-                                           " records recordCount declares");
+    return error(errc::trailing_bytes,
+                 std::to_string(payload.size() - reader.position()) + " bytes left after the " +
+                     std::to_string(h.record_count) + " records recordCount declares");
   }
   return records;
 }
@@ -86,14 +91,14 @@ void append_bytes(byte_buffer& out, const std::optional<std::string>& s) {
 }
 
 // Appends one record (length prefix and body).
-Status append_record(byte_buffer& out, const record& r, int32_t offset_delta, int64_t base_timestamp,
-                     byte_buffer& body) {
+Status append_record(byte_buffer& out, const record& r, int32_t offset_delta,
+                     int64_t base_timestamp, byte_buffer& body) {
   const size_t index = static_cast<size_t>(offset_delta);
   int64_t ts_delta = 0;
   if (__builtin_sub_overflow(r.timestamp, base_timestamp, &ts_delta)) {
-    return error(errc::bad_timestamp, "record " + std::to_string(index) + ": timestamp " +
-                                          std::to_string(r.timestamp) + " is too far from baseTimestamp " +
-                                          std::to_string(base_timestamp));
+    return error(errc::bad_timestamp,
+                 "record " + std::to_string(index) + ": timestamp " + std::to_string(r.timestamp) +
+                     " is too far from baseTimestamp " + std::to_string(base_timestamp));
   }
   if (r.key) KAPPA_RETURN_IF_ERROR(check_length(r.key->size(), "key", index));
   if (r.value) KAPPA_RETURN_IF_ERROR(check_length(r.value->size(), "value", index));
@@ -123,7 +128,8 @@ Status append_record(byte_buffer& out, const record& r, int32_t offset_delta, in
 Result<byte_buffer> build_batch(const batch_options& options, const std::vector<record>& records) {
   KAPPA_ASSERT(!records.empty());
   if (records.size() > static_cast<size_t>(INT32_MAX)) {
-    return error(errc::bad_record_count, std::to_string(records.size()) + " records do not fit an int32 count");
+    return error(errc::bad_record_count,
+                 std::to_string(records.size()) + " records do not fit an int32 count");
   }
   const auto codec_bits = static_cast<int16_t>(options.codec);
   KAPPA_ASSERT(codec_bits >= 0 && codec_bits <= static_cast<int16_t>(compression::zstd));
@@ -131,9 +137,9 @@ Result<byte_buffer> build_batch(const batch_options& options, const std::vector<
   batch_header h;
   h.base_offset = options.base_offset;
   h.partition_leader_epoch = options.partition_leader_epoch;
-  h.attributes = static_cast<int16_t>(codec_bits | (options.log_append_time ? attr::log_append_time : 0) |
-                                      (options.transactional ? attr::transactional : 0) |
-                                      (options.control ? attr::control : 0));
+  h.attributes = static_cast<int16_t>(
+      codec_bits | (options.log_append_time ? attr::log_append_time : 0) |
+      (options.transactional ? attr::transactional : 0) | (options.control ? attr::control : 0));
   h.last_offset_delta = static_cast<int32_t>(records.size() - 1);
   h.base_timestamp = records.front().timestamp;
   h.max_timestamp = records.front().timestamp;
@@ -146,14 +152,16 @@ Result<byte_buffer> build_batch(const batch_options& options, const std::vector<
   byte_buffer payload;
   byte_buffer body;
   for (size_t i = 0; i < records.size(); ++i) {
-    KAPPA_RETURN_IF_ERROR(append_record(payload, records[i], static_cast<int32_t>(i), h.base_timestamp, body));
+    KAPPA_RETURN_IF_ERROR(
+        append_record(payload, records[i], static_cast<int32_t>(i), h.base_timestamp, body));
   }
   if (options.codec != compression::none) {
     KAPPA_ASSIGN_OR_RETURN(payload, compress(options.codec, payload));
   }
   const size_t batch_length = kBatchHeaderBytes - kBatchLogOverheadBytes + payload.size();
   if (batch_length > static_cast<size_t>(INT32_MAX)) {
-    return error(errc::batch_too_large, "batchLength " + std::to_string(batch_length) + " does not fit an int32");
+    return error(errc::batch_too_large,
+                 "batchLength " + std::to_string(batch_length) + " does not fit an int32");
   }
   h.batch_length = static_cast<int32_t>(batch_length);
 

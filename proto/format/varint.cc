@@ -60,11 +60,19 @@ Result<uint64_t> read_unsigned(byte_view in, size_t& pos, size_t max_bytes, unsi
 
 }  // namespace
 
-size_t varint_size(int32_t v) { return unsigned_size(zigzag_encode32(v)); }
-size_t varlong_size(int64_t v) { return unsigned_size(zigzag_encode64(v)); }
+size_t varint_size(int32_t v) {
+  return unsigned_size(zigzag_encode32(v));
+}
+size_t varlong_size(int64_t v) {
+  return unsigned_size(zigzag_encode64(v));
+}
 
-void append_varint(byte_buffer& out, int32_t v) { append_unsigned(out, zigzag_encode32(v)); }
-void append_varlong(byte_buffer& out, int64_t v) { append_unsigned(out, zigzag_encode64(v)); }
+void append_varint(byte_buffer& out, int32_t v) {
+  append_unsigned(out, zigzag_encode32(v));
+}
+void append_varlong(byte_buffer& out, int64_t v) {
+  append_unsigned(out, zigzag_encode64(v));
+}
 
 Result<int32_t> read_varint(byte_view in, size_t& pos) {
   // Fast path: most varints in a record are one byte.

@@ -19,7 +19,8 @@ Status validate(const byte_buffer& b, validation_depth d, validation_limits limi
 }  // namespace
 
 TEST_CASE("ValidBatchPassesAtBothDepths") {
-  for (auto codec : {compression::none, compression::gzip, compression::snappy, compression::lz4, compression::zstd}) {
+  for (auto codec : {compression::none, compression::gzip, compression::snappy, compression::lz4,
+                     compression::zstd}) {
     batch_options o;
     o.codec = codec;
     const byte_buffer b = sample_batch(o);
@@ -43,28 +44,53 @@ struct header_mutation {
 
 TEST_CASE("EachMalformedHeaderFieldIsRejectedWithItsOwnErrc") {
   const std::vector<header_mutation> table = {
-      {"batchLength below the header", [](batch_header& h) { h.batch_length = 48; }, errc::batch_length_too_small},
-      {"batchLength negative", [](batch_header& h) { h.batch_length = -1; }, errc::batch_length_too_small},
-      {"batchLength past the buffer", [](batch_header& h) { h.batch_length += 1; }, errc::batch_length_exceeds_buffer},
+      {"batchLength below the header", [](batch_header& h) { h.batch_length = 48; },
+       errc::batch_length_too_small},
+      {"batchLength negative", [](batch_header& h) { h.batch_length = -1; },
+       errc::batch_length_too_small},
+      {"batchLength past the buffer", [](batch_header& h) { h.batch_length += 1; },
+       errc::batch_length_exceeds_buffer},
       {"magic 1", [](batch_header& h) { h.magic = 1; }, errc::bad_magic},
       {"crc off by one", [](batch_header& h) { h.crc += 1; }, errc::crc_mismatch, false},
       {"codec 5", [](batch_header& h) { h.attributes |= 5; }, errc::unsupported_compression},
       {"codec 7", [](batch_header& h) { h.attributes |= 7; }, errc::unsupported_compression},
-      {"reserved attribute bit 7", [](batch_header& h) { h.attributes |= 0x80; }, errc::bad_attributes},
-      {"reserved attribute bit 15", [](batch_header& h) { h.attributes |= int16_t(0x8000); }, errc::bad_attributes},
-      {"recordCount negative", [](batch_header& h) { h.record_count = -1; }, errc::bad_record_count},
-      {"recordCount beyond the payload", [](batch_header& h) { h.record_count = 1000000; }, errc::bad_record_count},
-      {"lastOffsetDelta negative", [](batch_header& h) { h.last_offset_delta = -1; }, errc::bad_last_offset_delta},
-      {"lastOffsetDelta below recordCount-1", [](batch_header& h) { h.last_offset_delta = 1; }, errc::bad_last_offset_delta},
+      {"reserved attribute bit 7", [](batch_header& h) { h.attributes |= 0x80; },
+       errc::bad_attributes},
+      {"reserved attribute bit 15", [](batch_header& h) { h.attributes |= int16_t(0x8000); },
+       errc::bad_attributes},
+      {"recordCount negative", [](batch_header& h) { h.record_count = -1; },
+       errc::bad_record_count},
+      {"recordCount beyond the payload", [](batch_header& h) { h.record_count = 1000000; },
+       errc::bad_record_count},
+      {"lastOffsetDelta negative", [](batch_header& h) { h.last_offset_delta = -1; },
+       errc::bad_last_offset_delta},
+      {"lastOffsetDelta below recordCount-1", [](batch_header& h) { h.last_offset_delta = 1; },
+       errc::bad_last_offset_delta},
       {"baseOffset negative", [](batch_header& h) { h.base_offset = -5; }, errc::bad_base_offset},
-      {"baseOffset + lastOffsetDelta overflows", [](batch_header& h) { h.base_offset = INT64_MAX - 1; }, errc::bad_base_offset},
-      {"maxTimestamp below baseTimestamp", [](batch_header& h) { h.max_timestamp = h.base_timestamp - 1; }, errc::bad_timestamp},
-      {"producerId below -1", [](batch_header& h) { h.producer_id = -2; }, errc::bad_producer_fields},
-      {"producerEpoch without producer", [](batch_header& h) { h.producer_epoch = 3; }, errc::bad_producer_fields},
-      {"baseSequence without producer", [](batch_header& h) { h.base_sequence = 0; }, errc::bad_producer_fields},
-      {"producer without epoch", [](batch_header& h) { h.producer_id = 9; h.base_sequence = 0; }, errc::bad_producer_fields},
-      {"producer without sequence", [](batch_header& h) { h.producer_id = 9; h.producer_epoch = 0; }, errc::bad_producer_fields},
-      {"transactional without producer", [](batch_header& h) { h.attributes |= attr::transactional; }, errc::bad_producer_fields},
+      {"baseOffset + lastOffsetDelta overflows",
+       [](batch_header& h) { h.base_offset = INT64_MAX - 1; }, errc::bad_base_offset},
+      {"maxTimestamp below baseTimestamp",
+       [](batch_header& h) { h.max_timestamp = h.base_timestamp - 1; }, errc::bad_timestamp},
+      {"producerId below -1", [](batch_header& h) { h.producer_id = -2; },
+       errc::bad_producer_fields},
+      {"producerEpoch without producer", [](batch_header& h) { h.producer_epoch = 3; },
+       errc::bad_producer_fields},
+      {"baseSequence without producer", [](batch_header& h) { h.base_sequence = 0; },
+       errc::bad_producer_fields},
+      {"producer without epoch",
+       [](batch_header& h) {
+         h.producer_id = 9;
+         h.base_sequence = 0;
+       },
+       errc::bad_producer_fields},
+      {"producer without sequence",
+       [](batch_header& h) {
+         h.producer_id = 9;
+         h.producer_epoch = 0;
+       },
+       errc::bad_producer_fields},
+      {"transactional without producer",
+       [](batch_header& h) { h.attributes |= attr::transactional; }, errc::bad_producer_fields},
   };
   for (const auto& row : table) {
     byte_buffer b = sample_batch();
@@ -83,11 +109,12 @@ TEST_CASE("ErrorMessagesSayWhatIsWrongWithTheValues") {
   byte_buffer b = sample_batch();
   mutate_header(b, [](batch_header& h) { h.batch_length = 500; });
   Status st = validate(b, validation_depth::header_and_crc);
-  CHECK(st.message() == "batch at byte 0: batchLength 500 exceeds the " + std::to_string(b.size() - 12) +
-                             " bytes present");
+  CHECK(st.message() == "batch at byte 0: batchLength 500 exceeds the " +
+                            std::to_string(b.size() - 12) + " bytes present");
   b = sample_batch();
   mutate_header(b, [](batch_header& h) { h.magic = 0; });
-  CHECK(validate(b, validation_depth::header_and_crc).message() == "batch at byte 0: magic 0, expected 2");
+  CHECK(validate(b, validation_depth::header_and_crc).message() ==
+        "batch at byte 0: magic 0, expected 2");
 }
 
 TEST_CASE("CrcMismatchIsRejected") {
@@ -120,7 +147,8 @@ TEST_CASE("TruncationAtEveryLengthIsRejected") {
       Status st = validate(cut, d);
       INFO("cut at " << n << ": " << st.to_string());
       REQUIRE_FALSE(st.ok());
-      CHECK(st.code() == (n < kBatchHeaderBytes ? errc::truncated_header : errc::batch_length_exceeds_buffer));
+      CHECK(st.code() ==
+            (n < kBatchHeaderBytes ? errc::truncated_header : errc::batch_length_exceeds_buffer));
     }
   }
 }

@@ -12,15 +12,17 @@ using namespace kappa::format;
 
 namespace {
 
-const compression kCodecs[] = {compression::none, compression::gzip, compression::snappy, compression::lz4,
-                               compression::zstd};
-const compression kCompressing[] = {compression::gzip, compression::snappy, compression::lz4, compression::zstd};
+const compression kCodecs[] = {compression::none, compression::gzip, compression::snappy,
+                               compression::lz4, compression::zstd};
+const compression kCompressing[] = {compression::gzip, compression::snappy, compression::lz4,
+                                    compression::zstd};
 
 byte_buffer mixed_payload(size_t n, uint32_t seed) {
   std::mt19937 rng(seed);
   byte_buffer b(n);
   // Half random, half repetitive, so every codec has something to do.
-  for (size_t i = 0; i < n; ++i) b[i] = (i / 1000) % 2 ? static_cast<uint8_t>(rng()) : static_cast<uint8_t>(i % 17);
+  for (size_t i = 0; i < n; ++i)
+    b[i] = (i / 1000) % 2 ? static_cast<uint8_t>(rng()) : static_cast<uint8_t>(i % 17);
   return b;
 }
 
@@ -54,7 +56,8 @@ TEST_CASE("SnappyWritesXerialFramingAndReadsRawBlocks") {
   CHECK(std::equal(magic.begin(), magic.end(), c->begin()));
   // 70000 bytes in 32 KiB blocks: three blocks.
   size_t blocks = 0;
-  for (size_t at = 16; at < c->size(); ++blocks) at += 4 + static_cast<size_t>(load_be<int32_t>(c->data() + at));
+  for (size_t at = 16; at < c->size(); ++blocks)
+    at += 4 + static_cast<size_t>(load_be<int32_t>(c->data() + at));
   CHECK(blocks == 3);
 
   // A raw snappy block (no xerial header): the first block alone.
@@ -116,8 +119,9 @@ TEST_CASE("DecompressionBombIsRejectedUnderTheCap") {
     byte_buffer out;
     const auto start = std::chrono::steady_clock::now();
     Status st = decompress_into(codec, c, cap, out);
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
     INFO(st.to_string());
     CHECK(st.code() == errc::decompressed_too_large);
     CHECK(out.capacity() <= cap);
@@ -130,11 +134,13 @@ TEST_CASE("DeclaredSizesAreNotTrusted") {
   // refused before any allocation.
   byte_buffer lie{0xFF, 0xFF, 0xFF, 0xFF, 0x0F};
   byte_buffer out;
-  CHECK(decompress_into(compression::snappy, lie, 1 << 20, out).code() == errc::decompressed_too_large);
+  CHECK(decompress_into(compression::snappy, lie, 1 << 20, out).code() ==
+        errc::decompressed_too_large);
   CHECK(out.capacity() <= (1u << 20));
   // Claiming less than the cap but more than it holds: a library error.
   byte_buffer small_lie{0x80, 0x08};  // 1024 bytes, no data
-  CHECK(decompress(compression::snappy, small_lie, 1 << 20).status().code() == errc::decompression_failed);
+  CHECK(decompress(compression::snappy, small_lie, 1 << 20).status().code() ==
+        errc::decompression_failed);
 
   // A xerial block length past the end of the input.
   byte_buffer framed = *compress(compression::snappy, mixed_payload(100, 5));
@@ -148,5 +154,6 @@ TEST_CASE("NoneCodecIsCappedToo") {
   const byte_buffer in(100, 7);
   CHECK(decompress(compression::none, in, 99).status().code() == errc::decompressed_too_large);
   CHECK(*decompress(compression::none, in, 100) == in);
-  CHECK(decompress(static_cast<compression>(6), in, 100).status().code() == errc::unsupported_compression);
+  CHECK(decompress(static_cast<compression>(6), in, 100).status().code() ==
+        errc::unsupported_compression);
 }

@@ -17,7 +17,8 @@ using namespace kappa::format::testing;
 
 namespace {
 
-const std::filesystem::path kFixtureDir = std::filesystem::path(KAPPA_SOURCE_DIR) / "tests/format/fixtures";
+const std::filesystem::path kFixtureDir =
+    std::filesystem::path(KAPPA_SOURCE_DIR) / "tests/format/fixtures";
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream f(p, std::ios::binary);
@@ -32,9 +33,12 @@ byte_buffer from_hex(std::string_view hex) {
   int nibble = -1;
   for (char c : hex) {
     int v;
-    if (c >= '0' && c <= '9') v = c - '0';
-    else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
-    else continue;  // newlines
+    if (c >= '0' && c <= '9')
+      v = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      v = c - 'a' + 10;
+    else
+      continue;  // newlines
     if (nibble < 0) {
       nibble = v;
     } else {
@@ -78,14 +82,22 @@ fixture load(const std::filesystem::path& hex_path) {
         const auto eq = kv.find('=');
         const std::string k = kv.substr(0, eq);
         const int64_t v = std::stoll(kv.substr(eq + 1));
-        if (k == "codec") fx.options.codec = static_cast<compression>(v);
-        else if (k == "transactional") fx.options.transactional = v != 0;
-        else if (k == "producer_id") fx.options.producer_id = v;
-        else if (k == "producer_epoch") fx.options.producer_epoch = static_cast<int16_t>(v);
-        else if (k == "base_sequence") fx.options.base_sequence = static_cast<int32_t>(v);
-        else if (k == "partition_leader_epoch") fx.options.partition_leader_epoch = static_cast<int32_t>(v);
-        else if (k == "base_offset") fx.options.base_offset = v;
-        else FAIL("unknown option " << k);
+        if (k == "codec")
+          fx.options.codec = static_cast<compression>(v);
+        else if (k == "transactional")
+          fx.options.transactional = v != 0;
+        else if (k == "producer_id")
+          fx.options.producer_id = v;
+        else if (k == "producer_epoch")
+          fx.options.producer_epoch = static_cast<int16_t>(v);
+        else if (k == "base_sequence")
+          fx.options.base_sequence = static_cast<int32_t>(v);
+        else if (k == "partition_leader_epoch")
+          fx.options.partition_leader_epoch = static_cast<int32_t>(v);
+        else if (k == "base_offset")
+          fx.options.base_offset = v;
+        else
+          FAIL("unknown option " << k);
       }
     } else if (kind == "record") {
       record r;
@@ -148,7 +160,8 @@ void check_content(const fixture& fx, byte_view batch) {
 TEST_CASE("PythonKafkaFixturesExistForEveryCodec") {
   std::vector<compression> codecs;
   for (const fixture& fx : load_all()) codecs.push_back(fx.options.codec);
-  for (auto c : {compression::none, compression::gzip, compression::snappy, compression::lz4, compression::zstd}) {
+  for (auto c : {compression::none, compression::gzip, compression::snappy, compression::lz4,
+                 compression::zstd}) {
     INFO(codec_name(c));
     CHECK(std::count(codecs.begin(), codecs.end(), c) >= 1);
   }

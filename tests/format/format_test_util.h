@@ -36,7 +36,9 @@ inline byte_buffer sample_batch(const batch_options& options = {}) {
   return std::move(b).value();
 }
 
-inline std::string str(std::optional<byte_view> b) { return b ? std::string(as_chars(*b)) : "<null>"; }
+inline std::string str(std::optional<byte_view> b) {
+  return b ? std::string(as_chars(*b)) : "<null>";
+}
 
 // Rewrites the header of `batch` and, when recrc, recomputes the CRC so a
 // check other than the CRC's is what fires.

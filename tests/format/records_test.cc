@@ -14,10 +14,11 @@ using namespace kappa::format::testing;
 
 namespace {
 
-const compression kCodecs[] = {compression::none, compression::gzip, compression::snappy, compression::lz4,
-                               compression::zstd};
+const compression kCodecs[] = {compression::none, compression::gzip, compression::snappy,
+                               compression::lz4, compression::zstd};
 
-void check_same(const std::vector<record>& want, const std::vector<record_view>& got, int64_t base_offset) {
+void check_same(const std::vector<record>& want, const std::vector<record_view>& got,
+                int64_t base_offset) {
   REQUIRE(got.size() == want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     INFO("record " << i);
@@ -31,7 +32,8 @@ void check_same(const std::vector<record>& want, const std::vector<record_view>&
     for (size_t h = 0; h < want[i].headers.size(); ++h) {
       CHECK(got[i].headers[h].key == want[i].headers[h].key);
       REQUIRE(got[i].headers[h].value.has_value() == want[i].headers[h].value.has_value());
-      if (want[i].headers[h].value) CHECK(str(got[i].headers[h].value) == *want[i].headers[h].value);
+      if (want[i].headers[h].value)
+        CHECK(str(got[i].headers[h].value) == *want[i].headers[h].value);
     }
   }
 }
@@ -99,7 +101,8 @@ TEST_CASE("RecordsDecodeToWhatWasBuiltWithEveryCodec") {
 TEST_CASE("RandomBatchesRoundTrip") {
   // KAPPA_TEST_SEED=<n> replays a run.
   const char* env_seed = std::getenv("KAPPA_TEST_SEED");
-  const uint64_t seed = env_seed != nullptr ? std::strtoull(env_seed, nullptr, 10) : std::random_device{}();
+  const uint64_t seed =
+      env_seed != nullptr ? std::strtoull(env_seed, nullptr, 10) : std::random_device{}();
   std::mt19937_64 rng(seed);
   INFO("seed " << seed);
   WARN("RandomBatchesRoundTrip seed " << seed);  // printed so a failure can be replayed
@@ -111,7 +114,8 @@ TEST_CASE("RandomBatchesRoundTrip") {
       r.key = maybe_null(rng, 20);
       r.value = maybe_null(rng, rng() % 10 == 0 ? 5000 : 100);
       r.timestamp = t0 + static_cast<int64_t>(rng() % 100000) - 50000;  // not ordered
-      for (size_t h = rng() % 4; h > 0; --h) r.headers.push_back({random_bytes(rng, 8), maybe_null(rng, 16)});
+      for (size_t h = rng() % 4; h > 0; --h)
+        r.headers.push_back({random_bytes(rng, 8), maybe_null(rng, 16)});
     }
     batch_options o;
     o.codec = kCodecs[rng() % 5];
@@ -167,11 +171,20 @@ TEST_CASE("RecordsThatDisagreeWithTheHeaderAreRejected") {
     errc expected;
   };
   const std::vector<row> table = {
-      {"recordCount above the records", [](batch_header& h) { h.record_count = 4; h.last_offset_delta = 3; }, errc::bad_record_count},
-      {"recordCount below the records", [](batch_header& h) { h.record_count = 2; }, errc::trailing_bytes},
-      {"lastOffsetDelta past the last record", [](batch_header& h) { h.last_offset_delta = 5; }, errc::bad_last_offset_delta},
-      {"maxTimestamp above every record", [](batch_header& h) { h.max_timestamp += 1; }, errc::bad_timestamp},
-      {"maxTimestamp below a record", [](batch_header& h) { h.max_timestamp -= 1; }, errc::bad_timestamp},
+      {"recordCount above the records",
+       [](batch_header& h) {
+         h.record_count = 4;
+         h.last_offset_delta = 3;
+       },
+       errc::bad_record_count},
+      {"recordCount below the records", [](batch_header& h) { h.record_count = 2; },
+       errc::trailing_bytes},
+      {"lastOffsetDelta past the last record", [](batch_header& h) { h.last_offset_delta = 5; },
+       errc::bad_last_offset_delta},
+      {"maxTimestamp above every record", [](batch_header& h) { h.max_timestamp += 1; },
+       errc::bad_timestamp},
+      {"maxTimestamp below a record", [](batch_header& h) { h.max_timestamp -= 1; },
+       errc::bad_timestamp},
   };
   for (auto codec : kCodecs) {
     for (const auto& r : table) {
@@ -281,7 +294,8 @@ TEST_CASE("CompressedBatchBombIsRejectedAtRecordsDepth") {
     Status st = validate_batch(*b, limits, validation_depth::records).status();
     CHECK(st.code() == errc::decompressed_too_large);
     byte_buffer scratch;
-    CHECK(decode_records(*b, scratch, limits.max_decompressed_bytes).status().code() == errc::decompressed_too_large);
+    CHECK(decode_records(*b, scratch, limits.max_decompressed_bytes).status().code() ==
+          errc::decompressed_too_large);
   }
 }
 
@@ -291,7 +305,8 @@ TEST_CASE("CorruptCompressedPayloadIsRejectedAtRecordsDepth") {
     o.codec = codec;
     byte_buffer b = sample_batch(o);
     b.resize(b.size() - 3);  // cut the compressed stream short
-    mutate_header(b, [&](batch_header& h) { h.batch_length = static_cast<int32_t>(b.size() - 12); });
+    mutate_header(b,
+                  [&](batch_header& h) { h.batch_length = static_cast<int32_t>(b.size() - 12); });
     Status st = validate_batch(b, {}, validation_depth::records).status();
     INFO(codec_name(codec) << ": " << st.to_string());
     CHECK(st.code() == errc::decompression_failed);

@@ -33,7 +33,11 @@ int64_t round_trip64(int64_t v) {
 
 TEST_CASE("VarintEncodesZigzagAsKafkaDoes") {
   // Values and encodings from Kafka's ByteUtilsTest.
-  auto enc = [](int32_t v) { byte_buffer b; append_varint(b, v); return b; };
+  auto enc = [](int32_t v) {
+    byte_buffer b;
+    append_varint(b, v);
+    return b;
+  };
   CHECK(enc(0) == byte_buffer{0x00});
   CHECK(enc(-1) == byte_buffer{0x01});
   CHECK(enc(1) == byte_buffer{0x02});
@@ -48,11 +52,13 @@ TEST_CASE("VarintEncodesZigzagAsKafkaDoes") {
 }
 
 TEST_CASE("VarintRoundTripsEdgeValues") {
-  for (int32_t v : {0, 1, -1, 63, -64, 64, -65, 8191, 8192, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1}) {
+  for (int32_t v : {0, 1, -1, 63, -64, 64, -65, 8191, 8192, INT32_MAX, INT32_MIN, INT32_MAX - 1,
+                    INT32_MIN + 1}) {
     CHECK(round_trip32(v) == v);
   }
-  for (int64_t v : {int64_t{0}, int64_t{-1}, int64_t{1}, INT64_MAX, INT64_MIN, int64_t{INT32_MAX} + 1,
-                    int64_t{INT32_MIN} - 1, int64_t{1} << 62, -(int64_t{1} << 62)}) {
+  for (int64_t v :
+       {int64_t{0}, int64_t{-1}, int64_t{1}, INT64_MAX, INT64_MIN, int64_t{INT32_MAX} + 1,
+        int64_t{INT32_MIN} - 1, int64_t{1} << 62, -(int64_t{1} << 62)}) {
     CHECK(round_trip64(v) == v);
   }
   CHECK(varint_size(INT32_MIN) == kMaxVarintBytes);
