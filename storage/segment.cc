@@ -33,21 +33,6 @@ std::optional<time_entry> index_tracker::final_time_entry() const {
   return time_entry{max_timestamp, max_timestamp_relative};
 }
 
-uint64_t walk_headers(byte_view bytes, uint64_t from,
-                      const std::function<bool(uint64_t, const format::batch_header&)>& visit) {
-  uint64_t pos = from;
-  while (pos + format::kBatchHeaderBytes <= bytes.size()) {
-    auto h = format::read_header(bytes.subspan(pos));
-    if (h.batch_length < static_cast<int32_t>(format::kBatchHeaderBytes - format::kBatchLogOverheadBytes) ||
-        pos + h.size_bytes() > bytes.size()) {
-      break;
-    }
-    if (!visit(pos, h)) break;
-    pos += h.size_bytes();
-  }
-  return pos;
-}
-
 std::string segment::file_name(int64_t base_offset, const char* extension) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%020" PRId64 "%s", base_offset, extension);

@@ -17,7 +17,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -131,8 +130,19 @@ class segment {
 // Walks batch headers in `bytes` without checking CRCs (the read path and
 // index rebuilds): calls visit(position, header) for each batch that fits,
 // stops at the first that does not or when visit returns false. Returns the
-// position after the last batch visited.
-uint64_t walk_headers(byte_view bytes, uint64_t from,
-                      const std::function<bool(uint64_t, const format::batch_header&)>& visit);
+// position after the last batch visited. A template so the read path pays
+// for no std::function.
+template <typename Visit>
+uint64_t walk_headers(byte_view bytes, uint64_t from, Visit&& visit) {
+  constexpr auto kMinLength = static_cast<int32_t>(format::kBatchHeaderBytes - format::kBatchLogOverheadBytes);
+  uint64_t pos = from;
+  while (pos + format::kBatchHeaderBytes <= bytes.size()) {
+    const format::batch_header h = format::read_header(bytes.subspan(pos));
+    if (h.batch_length < kMinLength || pos + h.size_bytes() > bytes.size()) break;
+    if (!visit(pos, h)) break;
+    pos += h.size_bytes();
+  }
+  return pos;
+}
 
 }  // namespace kappa::storage

@@ -196,3 +196,26 @@ TEST_CASE("follower_append_with_offsets_requires_the_log_end", "[log]") {
 }
 
 }  // namespace kappa::storage::test
+
+namespace kappa::storage::test {
+
+TEST_CASE("an_active_segment_older_than_segment_ms_is_rolled", "[log]") {
+  fault_fixture f;
+  auto c = small_config(1 << 20);
+  c.segment_ms = 60'000;
+  f.fe.set_now_ms(1'000'000);
+  auto l = open_log(f.fe, f.dir, c);
+  auto b = make_batch(1, 1);
+  REQUIRE(l->append(b, 0).ok());
+  f.fe.set_now_ms(1'059'999);
+  auto b2 = make_batch(1, 2);
+  REQUIRE(l->append(b2, 0).ok());
+  CHECK(l->segment_count() == 1);
+  f.fe.set_now_ms(1'060'000);
+  auto b3 = make_batch(1, 3);
+  REQUIRE(l->append(b3, 0).ok());
+  CHECK(l->segment_count() == 2);
+  CHECK(read_all(*l).size() == 3);
+}
+
+}  // namespace kappa::storage::test
