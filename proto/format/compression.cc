@@ -119,6 +119,7 @@ Status gzip_decompress(byte_view input, size_t max_bytes, byte_buffer& out) {
       compression::gzip, input.size(), max_bytes, out,
       [&](uint8_t* dst, size_t room, size_t& written, bool& finished) -> Status {
         zs.next_out = dst;
+        room = std::min<size_t>(room, UINT_MAX);  // zlib counts in uInt
         zs.avail_out = static_cast<uInt>(room);
         int rc = inflate(&zs, Z_NO_FLUSH);
         written = room - zs.avail_out;
@@ -325,6 +326,11 @@ const char* codec_name(compression codec) {
 }
 
 Result<byte_buffer> compress(compression codec, byte_view input) {
+  // A batch never holds more than 2 GiB, and zlib counts in uInt.
+  if (input.size() > INT32_MAX) {
+    return error(errc::batch_too_large,
+                 "cannot compress " + std::to_string(input.size()) + " bytes (over 2 GiB)");
+  }
   switch (codec) {
     case compression::none:
       return byte_buffer(input.begin(), input.end());

@@ -32,7 +32,8 @@ namespace kappa::format {
 // "none", "gzip", "snappy", "lz4", "zstd", or "reserved(N)".
 const char* codec_name(compression codec);
 
-// Compresses `input` as a whole. compression::none returns a copy.
+// Compresses `input` as a whole. compression::none returns a copy. Inputs
+// over 2 GiB (no batch holds that much) fail with errc::batch_too_large.
 // REQUIRES: codec is one of the five defined values.
 Result<byte_buffer> compress(compression codec, byte_view input);
 

@@ -38,11 +38,14 @@ Result<std::vector<record_view>> decode_records(byte_view batch, byte_buffer& sc
                                              std::to_string(kBatchHeaderBytes));
   }
   const batch_header h = read_header(batch);
-  if (h.batch_length < static_cast<int32_t>(kBatchHeaderBytes - kBatchLogOverheadBytes) ||
-      h.size_bytes() > batch.size()) {
+  if (h.batch_length < static_cast<int32_t>(kBatchHeaderBytes - kBatchLogOverheadBytes)) {
+    return error(errc::batch_length_too_small, "batchLength " + std::to_string(h.batch_length) +
+                                                   " is below the header's own size");
+  }
+  if (h.size_bytes() > batch.size()) {
     return error(errc::batch_length_exceeds_buffer,
-                 "batchLength " + std::to_string(h.batch_length) + " does not fit the " +
-                     std::to_string(batch.size()) + " bytes given");
+                 "batchLength " + std::to_string(h.batch_length) + " exceeds the " +
+                     std::to_string(batch.size() - kBatchLogOverheadBytes) + " bytes present");
   }
   batch = batch.first(h.size_bytes());
   if (h.record_count < 0) {

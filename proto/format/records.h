@@ -32,7 +32,7 @@ struct record_view {
 // Decodes every record of one whole batch (which the caller has validated,
 // at least to header_and_crc depth). Decompresses into `scratch` when the
 // batch is compressed, refusing to inflate past max_decompressed_bytes.
-// Safe on any bytes: errors are truncated_header,
+// Safe on any bytes: errors are truncated_header, batch_length_too_small,
 // batch_length_exceeds_buffer, bad_record_count, unsupported_compression,
 // decompression_failed, decompressed_too_large, bad_record, bad_timestamp,
 // trailing_bytes. It checks structure only (not offset order or timestamps
@@ -67,8 +67,9 @@ struct batch_options {
 
 // Builds one batch from records (offset deltas 0..n-1, baseTimestamp = the
 // first record's timestamp, maxTimestamp = the largest, record attributes 0,
-// CRC computed), compressed per options.codec (see compression.h). The
-// result passes validate_batch at records depth. Errors: bad_record for a
+// CRC computed), compressed per options.codec (see compression.h). With
+// producer options that validate_batch accepts, the result passes it at
+// records depth. Errors: bad_record for a
 // key/value/header longer than INT32_MAX, bad_timestamp when a timestamp
 // minus baseTimestamp overflows, batch_too_large when batchLength would
 // overflow int32. REQUIRES: !records.empty().

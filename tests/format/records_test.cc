@@ -257,7 +257,7 @@ TEST_CASE("MalformedRecordBytesAreRejected") {
   {
     // Garbage where the records should be: a varint that never ends.
     byte_buffer b = good;
-    std::fill(b.begin() + kBatchHeaderBytes, b.end(), 0xFF);
+    for (size_t i = kBatchHeaderBytes; i < b.size(); ++i) b[i] = 0xFF;
     check(b, errc::bad_record, "runaway varint");
   }
 }
