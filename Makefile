@@ -16,7 +16,7 @@ PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   liblz4-dev libzstd-dev libsnappy-dev zlib1g-dev libisal-dev prometheus-cpp-dev \
   python3 python3-kafka iproute2 procps
 
-.PHONY: all deps build test asan run clean format
+.PHONY: all deps build test asan run clean format fixtures
 
 all: build
 
@@ -49,6 +49,14 @@ asan: deps
 run: build
 	@echo "The broker (kappad) is not built yet: it arrives with the single-node broker issue."
 	@echo "Built so far: $(BUILD_DIR)/tools/kappactl (log dump / log verify) and $(BUILD_DIR)/tools/kappa-bench (storage)."
+
+# Regenerates the Kafka interop fixtures with Debian's python3-kafka (an
+# independent Kafka implementation). Tests read the committed fixtures, so
+# only this target needs the Python codec modules.
+fixtures: deps
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	  python3-kafka python3-snappy python3-lz4 python3-zstandard
+	cd tests/format/fixtures && /usr/bin/python3 make_fixtures.py
 
 format:
 	find broker client proto storage replication tools tests -name '*.h' -o -name '*.cc' | xargs clang-format -i
