@@ -13,7 +13,7 @@ constexpr size_t kPayloadBytes = 1 + 8 * 6;
 }  // namespace
 
 Status write_checkpoint(env& e, const std::string& dir, const checkpoint& cp) {
-  KAPPA_ASSERT(cp.log_start_offset <= cp.log_end_offset || cp.log_end_offset == 0);
+  KAPPA_ASSERT(cp.log_start_offset <= cp.log_end_offset);
   KAPPA_ASSERT(cp.recovery_point <= cp.log_end_offset);
   uint8_t buf[kPayloadBytes];
   buf[0] = cp.clean ? 1 : 0;

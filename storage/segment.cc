@@ -90,7 +90,14 @@ Result<std::unique_ptr<segment>> segment::open(env& e, const std::string& dir, i
 Status segment::ensure_mapped(uint64_t length) {
   uint64_t have = map_->bytes().size();
   if (length <= have) return Status();
-  return remap(std::max(length, have * 2));
+  KAPPA_RETURN_IF_ERROR(remap(std::max(length, have * 2)));
+  // An env may cap mappings (mem_env's per-file reservation); never publish
+  // bytes the mapping cannot show.
+  if (map_->bytes().size() < length) {
+    return error(errc::log_failed, log_path_ + ": cannot map " + std::to_string(length) +
+                                       " bytes (the env mapped " + std::to_string(map_->bytes().size()) + ")");
+  }
+  return Status();
 }
 
 Status segment::remap(uint64_t length) {
