@@ -1,0 +1,120 @@
+// libkappa consumer: manual assignment, seek, poll, pause/resume.
+//
+//   auto c = kappa::consumer::create(config).value();
+//   c->assign({{"t", 0}});
+//   c->seek_to_beginning({{"t", 0}});
+//   for (...) { auto records = c->poll(100); ... }
+//
+// Fetches are pipelined: a background thread keeps one Fetch in flight per
+// broker for every assigned, unpaused partition with room in the prefetch
+// buffer while the application processes what poll() returned, so a single
+// consumer can read at the speed of the replay path. The prefetch buffer is
+// bounded (prefetch_bytes in all, partition_max_bytes-sized fetches).
+//
+// Thread safety: all methods are safe to call concurrently, but a consumer
+// is meant to be driven by one thread (positions move with poll()).
+// Group subscription (subscribe/commit) comes with consumer groups.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kappa/client_config.h"
+#include "kappa/error.h"
+#include "kappa/types.h"
+
+namespace kappa {
+
+// Where to start when a partition has no position, or the position is out
+// of the log's range.
+enum class offset_reset {
+  earliest,  // the log start
+  latest,    // the high watermark (only records produced from now on)
+  none,      // report the error from poll() (no_offset / offset_out_of_range)
+};
+
+struct consumer_config {
+  client_config client;
+  offset_reset auto_offset_reset = offset_reset::latest;
+  // Long-poll: the broker answers when min_bytes are there or max_wait passed.
+  int32_t fetch_max_wait_ms = 500;
+  int32_t fetch_min_bytes = 1;
+  // Per-response and per-partition byte limits (a whole batch always comes).
+  int32_t fetch_max_bytes = 50 << 20;
+  int32_t partition_max_bytes = 4 << 20;
+  // Bytes fetched but not yet returned by poll(), all partitions together.
+  // No new fetch is issued while it is exceeded.
+  size_t prefetch_bytes = size_t{64} << 20;
+  // poll() stops adding fetched chunks once it holds this many records
+  // (chunks are returned whole, so it may exceed it by one chunk).
+  size_t max_poll_records = 10000;
+  // Verify each batch's CRC32C before decoding it.
+  bool check_crcs = true;
+};
+
+struct consumed_record {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp_ms = 0;
+  std::optional<std::string> key;
+  std::optional<std::string> value;
+  std::vector<header> headers;
+};
+
+class consumer {
+ public:
+  static Result<std::unique_ptr<consumer>> create(const consumer_config& config);
+  ~consumer();  // closes
+  consumer(const consumer&) = delete;
+  consumer& operator=(const consumer&) = delete;
+
+  // Replaces the assignment. Partitions kept keep their positions; new ones
+  // start without one (auto_offset_reset decides, or seek first).
+  Status assign(const std::vector<topic_partition>& partitions);
+  std::vector<topic_partition> assignment() const;
+
+  // Sets the next offset poll() returns for an assigned partition; drops
+  // whatever was prefetched for it. Does not block.
+  Status seek(const topic_partition& tp, int64_t offset);
+  // These block for one ListOffsets round trip (up to request_timeout_ms).
+  Status seek_to_beginning(const std::vector<topic_partition>& partitions);
+  Status seek_to_end(const std::vector<topic_partition>& partitions);
+  // First offset whose timestamp is >= timestamp_ms (the end if none is).
+  Status seek_to_timestamp(const std::vector<topic_partition>& partitions, int64_t timestamp_ms);
+
+  // The offset of the next record poll() will return for `tp`. Resolves a
+  // missing position through auto_offset_reset (may block for ListOffsets).
+  Result<int64_t> position(const topic_partition& tp);
+
+  // Returns the records fetched so far, in offset order per partition,
+  // skipping control batches and records below the position; waits up to
+  // timeout_ms when there are none. An empty vector means nothing arrived.
+  // An error (offset_out_of_range or no_offset under offset_reset::none,
+  // corrupt_message, unknown_topic_or_partition...) is returned once, and
+  // the partition stops fetching until seek() is called for it.
+  Result<std::vector<consumed_record>> poll(int64_t timeout_ms);
+
+  // Paused partitions are not fetched and poll() returns nothing for them;
+  // their prefetched data is kept.
+  Status pause(const std::vector<topic_partition>& partitions);
+  Status resume(const std::vector<topic_partition>& partitions);
+  std::vector<topic_partition> paused() const;
+
+  // Makes a poll() that is waiting return at once (from any thread).
+  void wakeup();
+  // Stops fetching and waits for in-flight fetches to end. Idempotent.
+  void close();
+
+  struct impl;
+
+ private:
+  explicit consumer(std::unique_ptr<impl> impl);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace kappa

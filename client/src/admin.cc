@@ -1,0 +1,204 @@
+#include "kappa/admin.h"
+
+#include <chrono>
+#include <thread>
+
+#include "client/src/backoff.h"
+#include "client/src/list_offsets.h"
+
+namespace kappa {
+
+namespace v1 = client::v1;
+
+struct admin::impl {
+  explicit impl(const client_config& config) : pool(config), metadata(pool) {}
+
+  // Calls `rpc(stub, context)` on one broker after another, backing off
+  // between rounds, until one answers at the gRPC level or
+  // request_timeout_ms passes. Admin requests are answered by any broker.
+  template <typename Rpc>
+  Status call(const std::string& what, Rpc rpc) {
+    const client_config& config = pool.config();
+    const int64_t deadline = client::now_ms() + config.request_timeout_ms;
+    Status last;
+    for (int attempt = 1;; ++attempt) {
+      for (const auto& address : metadata.any_brokers()) {
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::milliseconds(std::max<int64_t>(1, deadline - client::now_ms())));
+        grpc::Status status = rpc(pool.admin(address), &context);
+        if (status.ok()) return Status();
+        last = client::from_grpc(status, what + " at " + address);
+        if (!is_retriable(last.code())) return last;
+      }
+      const int64_t wait = client::backoff_ms(config, attempt);
+      if (client::now_ms() + wait >= deadline) return last;
+      std::this_thread::sleep_for(std::chrono::milliseconds(wait));
+    }
+  }
+
+  client::connection_pool pool;
+  client::metadata_cache metadata;
+};
+
+namespace {
+
+std::vector<topic_status> topic_results(const google::protobuf::RepeatedPtrField<v1::TopicResult>& results,
+                                        const std::string& what) {
+  std::vector<topic_status> out;
+  for (const auto& r : results) out.push_back({r.name(), client::from_code(r.error_code(), r.error_message(), what + " " + r.name())});
+  return out;
+}
+
+}  // namespace
+
+admin::admin(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
+admin::~admin() = default;
+
+Result<std::unique_ptr<admin>> admin::create(const client_config& config) {
+  if (client::parse_bootstrap(config.bootstrap).empty()) {
+    return client_error(client_errc::invalid_argument, "admin config: empty bootstrap");
+  }
+  if (config.request_timeout_ms <= 0) return client_error(client_errc::invalid_argument, "admin config: request_timeout_ms must be > 0");
+  return std::unique_ptr<admin>(new admin(std::make_unique<impl>(config)));
+}
+
+Result<std::vector<topic_status>> admin::create_topics(const std::vector<new_topic>& topics, bool validate_only) {
+  v1::CreateTopicsRequest request;
+  request.set_validate_only(validate_only);
+  for (const auto& t : topics) {
+    auto* n = request.add_topics();
+    n->set_name(t.name);
+    n->set_partitions(t.partitions);
+    n->set_replication_factor(t.replication_factor);
+    for (const auto& [k, v] : t.configs) (*n->mutable_configs())[k] = v;
+  }
+  v1::CreateTopicsResponse response;
+  KAPPA_RETURN_IF_ERROR(impl_->call("create_topics", [&](v1::Admin::Stub* stub, grpc::ClientContext* c) {
+    return stub->CreateTopics(c, request, &response);
+  }));
+  return topic_results(response.results(), "create_topics");
+}
+
+Result<std::vector<topic_status>> admin::delete_topics(const std::vector<std::string>& names) {
+  v1::DeleteTopicsRequest request;
+  for (const auto& n : names) request.add_names(n);
+  v1::DeleteTopicsResponse response;
+  KAPPA_RETURN_IF_ERROR(impl_->call("delete_topics", [&](v1::Admin::Stub* stub, grpc::ClientContext* c) {
+    return stub->DeleteTopics(c, request, &response);
+  }));
+  return topic_results(response.results(), "delete_topics");
+}
+
+Result<std::vector<topic_description>> admin::describe_topics(const std::vector<std::string>& names,
+                                                              bool include_internal) {
+  v1::DescribeTopicsRequest request;
+  for (const auto& n : names) request.add_names(n);
+  request.set_include_internal(include_internal);
+  v1::DescribeTopicsResponse response;
+  KAPPA_RETURN_IF_ERROR(impl_->call("describe_topics", [&](v1::Admin::Stub* stub, grpc::ClientContext* c) {
+    return stub->DescribeTopics(c, request, &response);
+  }));
+  std::vector<topic_description> out;
+  for (const auto& t : response.topics()) {
+    topic_description d;
+    d.name = t.name();
+    d.status = client::from_code(t.error_code(), t.error_message(), "describe_topics " + t.name());
+    d.is_internal = t.is_internal();
+    for (const auto& p : t.partitions()) {
+      partition_description pd;
+      pd.partition = p.partition();
+      pd.leader_id = p.leader_id();
+      pd.leader_epoch = p.leader_epoch();
+      pd.replicas.assign(p.replicas().begin(), p.replicas().end());
+      pd.in_sync_replicas.assign(p.in_sync_replicas().begin(), p.in_sync_replicas().end());
+      pd.log_start_offset = p.log_start_offset();
+      pd.high_watermark = p.high_watermark();
+      pd.log_end_offset = p.log_end_offset();
+      pd.size_bytes = p.size_bytes();
+      d.partitions.push_back(std::move(pd));
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<std::vector<topic_configs>> admin::describe_configs(const std::vector<std::string>& topics) {
+  v1::DescribeConfigsRequest request;
+  for (const auto& t : topics) request.add_topics(t);
+  v1::DescribeConfigsResponse response;
+  KAPPA_RETURN_IF_ERROR(impl_->call("describe_configs", [&](v1::Admin::Stub* stub, grpc::ClientContext* c) {
+    return stub->DescribeConfigs(c, request, &response);
+  }));
+  std::vector<topic_configs> out;
+  for (const auto& r : response.results()) {
+    topic_configs tc;
+    tc.topic = r.topic();
+    tc.status = client::from_code(r.error_code(), r.error_message(), "describe_configs " + r.topic());
+    for (const auto& e : r.entries()) {
+      tc.entries.push_back({e.name(), e.value(), e.is_default(), e.is_sensitive(), e.documentation()});
+    }
+    out.push_back(std::move(tc));
+  }
+  return out;
+}
+
+Result<std::vector<topic_status>> admin::alter_configs(const std::vector<config_change>& changes, bool validate_only) {
+  v1::AlterConfigsRequest request;
+  request.set_validate_only(validate_only);
+  for (const auto& ch : changes) {
+    auto* c = request.add_changes();
+    c->set_topic(ch.topic);
+    for (const auto& [k, v] : ch.set) (*c->mutable_set())[k] = v;
+    for (const auto& r : ch.remove) c->add_remove(r);
+  }
+  v1::AlterConfigsResponse response;
+  KAPPA_RETURN_IF_ERROR(impl_->call("alter_configs", [&](v1::Admin::Stub* stub, grpc::ClientContext* c) {
+    return stub->AlterConfigs(c, request, &response);
+  }));
+  return topic_results(response.results(), "alter_configs");
+}
+
+Result<cluster_description> admin::describe_cluster() {
+  v1::DescribeClusterRequest request;
+  v1::DescribeClusterResponse response;
+  KAPPA_RETURN_IF_ERROR(impl_->call("describe_cluster", [&](v1::Admin::Stub* stub, grpc::ClientContext* c) {
+    return stub->DescribeCluster(c, request, &response);
+  }));
+  cluster_description d;
+  d.cluster_id = response.cluster_id();
+  d.controller_id = response.controller_id();
+  for (const auto& b : response.brokers()) d.brokers.push_back({b.id(), b.address(), b.alive()});
+  return d;
+}
+
+Result<std::vector<delete_records_result>> admin::delete_records(
+    const std::vector<std::pair<topic_partition, int64_t>>& before_offsets) {
+  v1::DeleteRecordsRequest request;
+  request.set_timeout_ms(static_cast<int32_t>(impl_->pool.config().request_timeout_ms));
+  for (const auto& [tp, before] : before_offsets) {
+    auto* t = request.add_topics();
+    t->set_topic(tp.topic);
+    auto* p = t->add_partitions();
+    p->set_partition(tp.partition);
+    p->set_before_offset(before);
+  }
+  v1::DeleteRecordsResponse response;
+  KAPPA_RETURN_IF_ERROR(impl_->call("delete_records", [&](v1::Admin::Stub* stub, grpc::ClientContext* c) {
+    return stub->DeleteRecords(c, request, &response);
+  }));
+  std::vector<delete_records_result> out;
+  for (const auto& t : response.topics()) {
+    for (const auto& p : t.partitions()) {
+      const std::string what = "delete_records " + t.topic() + "-" + std::to_string(p.partition());
+      out.push_back({{t.topic(), p.partition()}, client::from_code(p.error_code(), p.error_message(), what), p.low_watermark()});
+    }
+  }
+  return out;
+}
+
+Result<std::vector<listed_offset>> admin::list_offsets(const std::vector<std::pair<topic_partition, int64_t>>& specs) {
+  return client::list_offsets(impl_->pool, impl_->metadata, specs);
+}
+
+}  // namespace kappa

@@ -1,0 +1,255 @@
+#include <algorithm>
+#include <chrono>
+
+#include "client/src/backoff.h"
+#include "client/src/consumer_impl.h"
+#include "client/src/fetch_decode.h"
+#include "client/src/list_offsets.h"
+
+namespace kappa {
+
+using client::now_ms;
+
+consumer::impl::impl(const consumer_config& config) : config_(config), pool_(config.client), metadata_(pool_) {
+  fetcher_ = std::thread([this] { run_fetcher(); });
+}
+
+consumer::impl::~impl() { shutdown(); }
+
+void consumer::impl::shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+  }
+  fetch_cv_.notify_all();
+  data_cv_.notify_all();
+  if (fetcher_.joinable()) fetcher_.join();  // no new fetch starts after this
+  std::unique_lock lock(mu_);
+  for (auto* call : calls_) call->context.TryCancel();
+  // Bounded: cancelled calls complete promptly; the deadline caps the rest.
+  idle_cv_.wait(lock, [&] { return calls_.empty(); });
+}
+
+Status consumer::impl::seek_with_spec(const std::vector<topic_partition>& tps, int64_t spec) {
+  std::vector<std::pair<topic_partition, int64_t>> specs;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& tp : tps) {
+      if (!parts_.count(tp)) {
+        return client_error(client_errc::invalid_argument, "seek: " + tp.topic + "-" + std::to_string(tp.partition) + " is not assigned");
+      }
+      specs.emplace_back(tp, spec);
+    }
+  }
+  KAPPA_ASSIGN_OR_RETURN(auto listed, client::list_offsets(pool_, metadata_, specs));
+  std::lock_guard lock(mu_);
+  for (const auto& l : listed) {
+    if (!l.status.ok()) return l.status;
+  }
+  for (const auto& l : listed) {
+    auto it = parts_.find(l.tp);
+    if (it == parts_.end()) continue;
+    partition_state& s = it->second;
+    drop_buffered(s);
+    ++s.epoch;
+    s.position = s.fetch_offset = l.offset;
+    s.reset_spec.reset();
+    s.error.reset();
+    s.blocked = false;
+  }
+  fetch_cv_.notify_all();
+  return Status();
+}
+
+// ---- the public class ----
+
+consumer::consumer(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
+consumer::~consumer() = default;
+
+Result<std::unique_ptr<consumer>> consumer::create(const consumer_config& config) {
+  auto bad = [](std::string m) { return client_error(client_errc::invalid_argument, "consumer config: " + m); };
+  if (client::parse_bootstrap(config.client.bootstrap).empty()) return bad("empty bootstrap");
+  if (config.partition_max_bytes <= 0 || config.fetch_max_bytes <= 0) return bad("fetch byte limits must be > 0");
+  if (config.fetch_max_wait_ms < 0 || config.client.request_timeout_ms <= 0) return bad("bad time limit");
+  if (config.max_poll_records == 0) return bad("max_poll_records must be > 0");
+  return std::unique_ptr<consumer>(new consumer(std::make_unique<impl>(config)));
+}
+
+Status consumer::assign(const std::vector<topic_partition>& partitions) {
+  std::lock_guard lock(impl_->mu_);
+  if (impl_->closed_) return client_error(client_errc::closed, "assign: the consumer is closed");
+  for (const auto& tp : partitions) {
+    if (tp.topic.empty() || tp.partition < 0) return client_error(client_errc::invalid_argument, "assign: bad topic-partition");
+  }
+  for (auto it = impl_->parts_.begin(); it != impl_->parts_.end();) {
+    if (std::find(partitions.begin(), partitions.end(), it->first) == partitions.end()) {
+      impl_->drop_buffered(it->second);
+      it = impl_->parts_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& tp : partitions) {
+    if (impl_->parts_.count(tp)) continue;
+    impl_->set_reset(impl_->parts_[tp]);
+  }
+  impl_->fetch_cv_.notify_all();
+  return Status();
+}
+
+std::vector<topic_partition> consumer::assignment() const {
+  std::lock_guard lock(impl_->mu_);
+  std::vector<topic_partition> out;
+  for (const auto& [tp, s] : impl_->parts_) out.push_back(tp);
+  return out;
+}
+
+Status consumer::seek(const topic_partition& tp, int64_t offset) {
+  if (offset < 0) return client_error(client_errc::invalid_argument, "seek: negative offset");
+  std::lock_guard lock(impl_->mu_);
+  auto it = impl_->parts_.find(tp);
+  if (it == impl_->parts_.end()) {
+    return client_error(client_errc::invalid_argument, "seek: " + tp.topic + "-" + std::to_string(tp.partition) + " is not assigned");
+  }
+  auto& s = it->second;
+  impl_->drop_buffered(s);
+  ++s.epoch;
+  s.position = s.fetch_offset = offset;
+  s.reset_spec.reset();
+  s.error.reset();
+  s.blocked = false;
+  s.backoff_until_ms = 0;
+  impl_->fetch_cv_.notify_all();
+  return Status();
+}
+
+Status consumer::seek_to_beginning(const std::vector<topic_partition>& partitions) {
+  return impl_->seek_with_spec(partitions, kEarliestOffsetSpec);
+}
+Status consumer::seek_to_end(const std::vector<topic_partition>& partitions) {
+  return impl_->seek_with_spec(partitions, kLatestOffsetSpec);
+}
+Status consumer::seek_to_timestamp(const std::vector<topic_partition>& partitions, int64_t timestamp_ms) {
+  if (timestamp_ms < 0) return client_error(client_errc::invalid_argument, "seek_to_timestamp: negative timestamp");
+  return impl_->seek_with_spec(partitions, timestamp_ms);
+}
+
+Result<int64_t> consumer::position(const topic_partition& tp) {
+  std::optional<int64_t> spec;
+  uint64_t epoch = 0;
+  {
+    std::lock_guard lock(impl_->mu_);
+    auto it = impl_->parts_.find(tp);
+    if (it == impl_->parts_.end()) {
+      return client_error(client_errc::invalid_argument, "position: " + tp.topic + "-" + std::to_string(tp.partition) + " is not assigned");
+    }
+    if (it->second.position >= 0) return it->second.position;
+    if (it->second.error) return *it->second.error;
+    spec = it->second.reset_spec;
+    epoch = it->second.epoch;
+  }
+  if (!spec) return client_error(client_errc::no_offset, "position: no position and auto_offset_reset is none");
+  KAPPA_ASSIGN_OR_RETURN(auto listed, client::list_offsets(impl_->pool_, impl_->metadata_, {{tp, *spec}}));
+  if (!listed[0].status.ok()) return listed[0].status;
+  std::lock_guard lock(impl_->mu_);
+  auto it = impl_->parts_.find(tp);
+  if (it == impl_->parts_.end()) return client_error(client_errc::invalid_argument, "position: unassigned meanwhile");
+  auto& s = it->second;
+  if (s.position < 0 && s.epoch == epoch) {
+    s.position = s.fetch_offset = listed[0].offset;
+    s.reset_spec.reset();
+    impl_->fetch_cv_.notify_all();
+  }
+  return s.position;
+}
+
+Result<std::vector<consumed_record>> consumer::poll(int64_t timeout_ms) {
+  auto& im = *impl_;
+  const auto deadline = client::steady::now() + std::chrono::milliseconds(std::max<int64_t>(0, timeout_ms));
+  std::unique_lock lock(im.mu_);
+  std::vector<consumed_record> out;
+  while (true) {
+    if (im.closed_) return client_error(client_errc::closed, "poll: the consumer is closed");
+    for (auto& [tp, s] : im.parts_) {
+      if (s.error && !s.blocked) {
+        s.blocked = true;
+        im.drop_buffered(s);
+        Status st = std::move(*s.error);
+        s.error.reset();
+        return st;
+      }
+    }
+    // Round-robin over partitions so one busy partition cannot starve others.
+    const size_t n = im.parts_.size();
+    bool freed = false;
+    for (size_t k = 0; k < n && out.size() < im.config_.max_poll_records; ++k) {
+      auto it = std::next(im.parts_.begin(), static_cast<long>((im.poll_start_ + k) % n));
+      const topic_partition& tp = it->first;
+      auto& s = it->second;
+      while (!s.paused && !s.blocked && !s.error && !s.chunks.empty() && out.size() < im.config_.max_poll_records) {
+        std::string chunk = std::move(s.chunks.front());
+        s.chunks.pop_front();
+        s.buffered_bytes -= chunk.size();
+        im.buffered_total_ -= chunk.size();
+        freed = true;
+        auto decoded = client::decode_fetched(chunk, tp.topic, tp.partition, s.position, im.config_.check_crcs, out);
+        if (!decoded.ok()) {
+          s.error = decoded.status();  // returned by the next poll, after these records
+          break;
+        }
+        s.position = std::max(s.position, decoded->next_offset);
+      }
+    }
+    if (n > 0) im.poll_start_ = (im.poll_start_ + 1) % n;
+    if (freed) im.fetch_cv_.notify_all();
+    if (!out.empty()) return out;
+    if (im.woken_) {
+      im.woken_ = false;
+      return out;
+    }
+    if (im.data_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
+      if (client::steady::now() >= deadline) return out;
+    }
+  }
+}
+
+Status consumer::pause(const std::vector<topic_partition>& partitions) {
+  std::lock_guard lock(impl_->mu_);
+  for (const auto& tp : partitions) {
+    auto it = impl_->parts_.find(tp);
+    if (it == impl_->parts_.end()) return client_error(client_errc::invalid_argument, "pause: not assigned");
+    it->second.paused = true;
+  }
+  return Status();
+}
+
+Status consumer::resume(const std::vector<topic_partition>& partitions) {
+  std::lock_guard lock(impl_->mu_);
+  for (const auto& tp : partitions) {
+    auto it = impl_->parts_.find(tp);
+    if (it == impl_->parts_.end()) return client_error(client_errc::invalid_argument, "resume: not assigned");
+    it->second.paused = false;
+  }
+  impl_->fetch_cv_.notify_all();
+  return Status();
+}
+
+std::vector<topic_partition> consumer::paused() const {
+  std::lock_guard lock(impl_->mu_);
+  std::vector<topic_partition> out;
+  for (const auto& [tp, s] : impl_->parts_) {
+    if (s.paused) out.push_back(tp);
+  }
+  return out;
+}
+
+void consumer::wakeup() {
+  std::lock_guard lock(impl_->mu_);
+  impl_->woken_ = true;
+  impl_->data_cv_.notify_all();
+}
+
+void consumer::close() { impl_->shutdown(); }
+
+}  // namespace kappa

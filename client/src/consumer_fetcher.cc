@@ -1,0 +1,201 @@
+// The consumer's fetcher thread and fetch completions.
+#include <algorithm>
+#include <chrono>
+
+#include "client/src/backoff.h"
+#include "client/src/consumer_impl.h"
+#include "client/src/fetch_decode.h"
+#include "client/src/list_offsets.h"
+
+namespace kappa {
+
+using client::now_ms;
+namespace v1 = client::v1;
+
+void consumer::impl::drop_buffered(partition_state& s) {
+  KAPPA_ASSERT(buffered_total_ >= s.buffered_bytes);
+  buffered_total_ -= s.buffered_bytes;
+  s.buffered_bytes = 0;
+  s.chunks.clear();
+}
+
+void consumer::impl::set_reset(partition_state& s) {
+  s.position = -1;
+  s.fetch_offset = -1;
+  ++s.epoch;
+  drop_buffered(s);
+  switch (config_.auto_offset_reset) {
+    case offset_reset::earliest: s.reset_spec = kEarliestOffsetSpec; break;
+    case offset_reset::latest: s.reset_spec = kLatestOffsetSpec; break;
+    case offset_reset::none: s.reset_spec.reset(); break;
+  }
+}
+
+void consumer::impl::run_fetcher() {
+  std::unique_lock lock(mu_);
+  while (!closed_) {
+    resolve_resets(lock);
+    if (closed_) break;
+    issue_fetches(lock);
+    fetch_cv_.wait_for(lock, std::chrono::milliseconds(std::clamp<int64_t>(config_.client.retry_backoff_min_ms, 1, 100)));
+  }
+}
+
+// Partitions without a position get one from ListOffsets (earliest/latest),
+// or, under offset_reset::none, an error for poll().
+void consumer::impl::resolve_resets(std::unique_lock<std::mutex>& lock) {
+  std::vector<std::pair<topic_partition, int64_t>> specs;
+  std::vector<uint64_t> epochs;
+  const int64_t now = now_ms();
+  for (auto& [tp, s] : parts_) {
+    if (s.position >= 0 || s.blocked || s.error || now < s.backoff_until_ms) continue;
+    if (!s.reset_spec) {
+      s.error = client_error(client_errc::no_offset, "no position for " + tp.topic + "-" +
+                                                         std::to_string(tp.partition) +
+                                                         " and auto_offset_reset is none: seek first");
+      data_cv_.notify_all();
+      continue;
+    }
+    specs.emplace_back(tp, *s.reset_spec);
+    epochs.push_back(s.epoch);
+  }
+  if (specs.empty()) return;
+  lock.unlock();
+  auto listed = client::list_offsets(pool_, metadata_, specs);
+  lock.lock();
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto it = parts_.find(specs[i].first);
+    if (it == parts_.end() || it->second.epoch != epochs[i] || it->second.position >= 0) continue;
+    partition_state& s = it->second;
+    const Status st = listed.ok() ? (*listed)[i].status : listed.status();
+    if (st.ok()) {
+      s.position = s.fetch_offset = (*listed)[i].offset;
+      s.reset_spec.reset();
+      s.attempts = 0;
+    } else if (is_retriable(st.code())) {
+      s.backoff_until_ms = now_ms() + client::backoff_ms(config_.client, ++s.attempts);
+    } else {
+      s.error = st;
+      data_cv_.notify_all();
+    }
+  }
+}
+
+void consumer::impl::issue_fetches(std::unique_lock<std::mutex>& lock) {
+  const int64_t now = now_ms();
+  std::map<std::string, fetch_call*> calls;
+  std::vector<std::string> unknown_topics;
+  for (auto& [tp, s] : parts_) {
+    if (s.position < 0 || s.paused || s.fetching || s.blocked || s.error || now < s.backoff_until_ms) continue;
+    // Keep about two fetches' worth per partition: one being polled, one
+    // arriving. That is the pipelining; the cap is the prefetch bound.
+    if (s.buffered_bytes >= 2 * static_cast<size_t>(config_.partition_max_bytes) ||
+        buffered_total_ >= config_.prefetch_bytes) {
+      continue;
+    }
+    auto leader = metadata_.leader(tp.topic, tp.partition);
+    if (!leader) {
+      unknown_topics.push_back(tp.topic);
+      continue;
+    }
+    if (busy_.count(*leader)) continue;
+    fetch_call*& call = calls[*leader];
+    if (call == nullptr) {
+      call = new fetch_call;
+      call->address = *leader;
+      call->request.set_max_wait_ms(config_.fetch_max_wait_ms);
+      call->request.set_min_bytes(config_.fetch_min_bytes);
+      call->request.set_max_bytes(config_.fetch_max_bytes);
+    }
+    v1::FetchTopic* topic = nullptr;
+    for (auto& t : *call->request.mutable_topics()) {
+      if (t.topic() == tp.topic) topic = &t;
+    }
+    if (topic == nullptr) {
+      topic = call->request.add_topics();
+      topic->set_topic(tp.topic);
+    }
+    auto* p = topic->add_partitions();
+    p->set_partition(tp.partition);
+    p->set_fetch_offset(s.fetch_offset);
+    p->set_partition_max_bytes(config_.partition_max_bytes);
+    p->set_current_leader_epoch(-1);
+    call->epochs[tp] = s.epoch;
+    s.fetching = true;
+  }
+  for (auto& [address, call] : calls) {
+    busy_.insert(address);
+    calls_.insert(call);
+  }
+  // Started without the lock in case gRPC runs a completion inline.
+  lock.unlock();
+  for (auto& [address, call] : calls) {
+    call->context.set_deadline(std::chrono::system_clock::now() +
+                               std::chrono::milliseconds(config_.fetch_max_wait_ms + config_.client.request_timeout_ms));
+    pool_.broker(address)->async()->Fetch(&call->context, &call->request, &call->response,
+                                          [this, call](grpc::Status status) {
+                                            on_fetch_done(call, status);
+                                            delete call;
+                                          });
+  }
+  if (!unknown_topics.empty()) {
+    (void)metadata_.refresh(unknown_topics);  // a failure shows up as no leader next round
+  }
+  lock.lock();
+}
+
+void consumer::impl::on_fetch_done(fetch_call* call, const grpc::Status& status) {
+  std::lock_guard lock(mu_);
+  busy_.erase(call->address);
+  calls_.erase(call);
+  const int64_t now = now_ms();
+  std::map<topic_partition, const v1::FetchPartitionResponse*> answers;
+  if (status.ok()) {
+    for (const auto& t : call->response.topics()) {
+      for (const auto& p : t.partitions()) answers[{t.topic(), p.partition()}] = &p;
+    }
+  }
+  for (const auto& [tp, epoch] : call->epochs) {
+    auto it = parts_.find(tp);
+    if (it == parts_.end()) continue;  // unassigned meanwhile
+    partition_state& s = it->second;
+    s.fetching = false;
+    if (s.epoch != epoch) continue;  // a seek overtook this fetch
+    auto answer = answers.find(tp);
+    const bool transport = !status.ok() || answer == answers.end();
+    const v1::ErrorCode code = transport ? v1::UNKNOWN_SERVER_ERROR : answer->second->error_code();
+    if (!transport && code == v1::NONE) {
+      const std::string& bytes = answer->second->records();
+      const int64_t next = client::next_fetch_offset(bytes, s.fetch_offset);
+      if (next > s.fetch_offset) {
+        s.fetch_offset = next;
+        s.buffered_bytes += bytes.size();
+        buffered_total_ += bytes.size();
+        s.chunks.push_back(bytes);
+      }
+      s.attempts = 0;
+      continue;
+    }
+    if (!transport && code == v1::OFFSET_OUT_OF_RANGE && config_.auto_offset_reset != offset_reset::none) {
+      set_reset(s);
+      continue;
+    }
+    Status st = transport ? client::from_grpc(status.ok() ? grpc::Status(grpc::StatusCode::INTERNAL, "partition missing from fetch response") : status,
+                                              "fetch from " + call->address)
+                          : client::from_code(code, answer->second->error_message(),
+                                              "fetch " + tp.topic + "-" + std::to_string(tp.partition));
+    if (transport || is_retriable(st.code())) {
+      metadata_.invalidate(tp.topic);
+      s.backoff_until_ms = now + client::backoff_ms(config_.client, ++s.attempts);
+    } else {
+      s.error = std::move(st);
+    }
+  }
+  // Notified under the lock: close() may destroy the consumer as soon as
+  // calls_ is empty and the lock is free.
+  data_cv_.notify_all();
+  fetch_cv_.notify_all();
+  idle_cv_.notify_all();
+}
+
+}  // namespace kappa

@@ -1,0 +1,277 @@
+// The producer's sender thread: what leaves, when, and on which stream.
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "client/src/backoff.h"
+#include "client/src/producer_impl.h"
+#include "proto/format/compression.h"
+
+namespace kappa {
+
+using client::now_ms;
+using client::producer_batch;
+namespace v1 = client::v1;
+
+namespace {
+
+format::compression codec_of(compression_codec c) {
+  switch (c) {
+    case compression_codec::none: return format::compression::none;
+    case compression_codec::gzip: return format::compression::gzip;
+    case compression_codec::snappy: return format::compression::snappy;
+    case compression_codec::lz4: return format::compression::lz4;
+    case compression_codec::zstd: return format::compression::zstd;
+  }
+  return format::compression::none;
+}
+
+v1::Acks acks_of(acks a) {
+  switch (a) {
+    case acks::none: return v1::ACKS_NONE;
+    case acks::leader: return v1::ACKS_LEADER;
+    case acks::all: return v1::ACKS_ALL;
+  }
+  return v1::ACKS_ALL;
+}
+
+// A request being assembled for one broker.
+struct pending_request {
+  std::string address;
+  v1::ProduceRequest request;
+  std::vector<std::unique_ptr<producer_batch>> batches;
+  size_t bytes = 0;
+};
+
+}  // namespace
+
+bool producer::impl::init_producer_id() {
+  v1::InitProducerIdRequest request;
+  request.set_producer_id(-1);
+  request.set_producer_epoch(-1);
+  Status last;
+  for (const auto& address : metadata_.any_brokers()) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(config_.client.request_timeout_ms));
+    v1::InitProducerIdResponse response;
+    grpc::Status status = pool_.broker(address)->InitProducerId(&context, request, &response);
+    if (status.ok() && response.error_code() == v1::NONE) {
+      std::lock_guard lock(mu_);
+      producer_id_ = response.producer_id();
+      producer_epoch_ = static_cast<int16_t>(response.producer_epoch());
+      return true;
+    }
+  }
+  std::lock_guard lock(mu_);
+  init_retry_at_ms_ = now_ms() + client::backoff_ms(config_.client, ++init_attempts_);
+  return false;
+}
+
+client::produce_stream* producer::impl::stream_for(const std::string& address) {
+  auto it = streams_.find(address);
+  if (it != streams_.end() && !it->second->broken()) return it->second.get();
+  if (it != streams_.end()) {
+    std::unique_ptr<client::produce_stream> dead = std::move(it->second);
+    streams_.erase(it);
+    dead.reset();  // joins its reader; no lock is held here
+  }
+  auto stream = std::make_unique<client::produce_stream>(
+      next_stream_id_++, address, pool_.broker(address),
+      [this](uint64_t id, v1::ProduceResponse& r) { on_response(id, r); },
+      [this](uint64_t id, const std::string& why) { on_broken(id, why); });
+  return streams_.emplace(address, std::move(stream)).first->second.get();
+}
+
+void producer::impl::run_sender() {
+  std::unique_lock lock(mu_);
+  while (!stopped_) sender_round(lock);
+  lock.unlock();
+  streams_.clear();  // joins the readers, which may still take mu_
+}
+
+void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
+  const int64_t now = now_ms();
+  std::vector<completion> done;
+
+  // Batches that waited past their delivery deadline fail without a send.
+  for (auto& b : accumulator_.take_if([&](const producer_batch& b) { return b.deadline_ms <= now; })) {
+    fail_batch(*b, client_error(client_errc::timeout, "delivery_timeout_ms passed before the batch could be sent"),
+               done);
+  }
+  // A request unanswered for request_timeout_ms: end its stream, which
+  // retries everything on it (the broker dedups what did land).
+  std::set<uint64_t> overdue;
+  for (const auto& [cid, r] : in_flight_) {
+    if (now - r.sent_ms > config_.client.request_timeout_ms) overdue.insert(r.stream_id);
+  }
+
+  const bool need_id = idempotent_ && producer_id_ < 0 && accumulator_.queued_batches() > 0;
+  bool need_metadata = false;
+  std::vector<std::unique_ptr<producer_batch>> drained;
+  if (!need_id) {
+    drained = accumulator_.drain(
+        now, flushing_ > 0 || closed_,
+        [&](const topic_partition& tp) {
+          if (metadata_.leader(tp.topic, tp.partition)) return true;
+          need_metadata = true;
+          return false;
+        },
+        idempotent_ ? producer_id_ : -1);
+  }
+  const int64_t pid = producer_id_;
+  const int16_t epoch = producer_epoch_;
+  const int64_t init_at = init_retry_at_ms_;
+  lock.unlock();
+
+  // Build each batch once (a retry resends the same bytes) and group them by
+  // leader, one batch per partition per request, requests capped at
+  // max_request_bytes.
+  std::vector<pending_request> requests;
+  std::vector<std::unique_ptr<producer_batch>> unbuildable;
+  std::vector<Status> unbuildable_status;
+  for (auto& b : drained) {
+    if (b->bytes.empty()) {
+      format::batch_options options;
+      options.codec = codec_of(config_.compression);
+      if (b->base_sequence >= 0) {
+        options.producer_id = pid;
+        options.producer_epoch = epoch;
+        options.base_sequence = b->base_sequence;
+      }
+      auto built = format::build_batch(options, b->records);
+      if (!built.ok()) {
+        unbuildable_status.push_back(client_error(client_errc::invalid_argument, "building batch: " + built.status().message()));
+        unbuildable.push_back(std::move(b));
+        continue;
+      }
+      b->bytes = std::move(built).value();
+    }
+    std::string address = metadata_.leader(b->tp.topic, b->tp.partition).value_or("");
+    pending_request* target = nullptr;
+    for (auto& r : requests) {
+      if (r.address != address || r.bytes + b->bytes.size() > config_.max_request_bytes) continue;
+      bool has_partition = false;
+      for (auto& other : r.batches) has_partition |= other->tp == b->tp;
+      if (!has_partition) target = &r;
+    }
+    if (target == nullptr) {
+      requests.push_back({});
+      target = &requests.back();
+      target->address = address;
+      target->request.set_acks(acks_of(config_.required_acks));
+      target->request.set_timeout_ms(static_cast<int32_t>(config_.client.request_timeout_ms));
+    }
+    v1::TopicProduceData* topic = nullptr;
+    for (auto& t : *target->request.mutable_topics()) {
+      if (t.topic() == b->tp.topic) topic = &t;
+    }
+    if (topic == nullptr) {
+      topic = target->request.add_topics();
+      topic->set_topic(b->tp.topic);
+    }
+    auto* p = topic->add_partitions();
+    p->set_partition(b->tp.partition);
+    p->set_records(b->bytes.data(), b->bytes.size());
+    target->bytes += b->bytes.size();
+    target->batches.push_back(std::move(b));
+  }
+
+  if (need_metadata) metadata_.maybe_refresh();
+  if (need_id && now >= init_at) init_producer_id();
+  for (uint64_t id : overdue) {
+    for (auto& [address, s] : streams_) {
+      if (s->id() == id) s->cancel();
+    }
+  }
+
+  for (auto& r : requests) {
+    client::produce_stream* stream = stream_for(r.address);
+    lock.lock();
+    const uint64_t cid = next_correlation_id_++;
+    r.request.set_correlation_id(cid);
+    for (auto& b : r.batches) ++b->attempts;
+    const bool fire_and_forget = config_.required_acks == acks::none;
+    if (!fire_and_forget) {
+      if (stream->broken()) {
+        for (auto& b : r.batches) retry_or_fail(std::move(b), client_error(client_errc::transport, "stream broke"), done);
+        lock.unlock();
+        continue;
+      }
+      // Registered before the write: the response may come back before
+      // write() returns.
+      request_in_flight& f = in_flight_[cid];
+      f.stream_id = stream->id();
+      f.sent_ms = now_ms();
+      f.batches = std::move(r.batches);
+    }
+    lock.unlock();
+    const bool written = stream->write(r.request);
+    if (fire_and_forget) {
+      lock.lock();
+      for (auto& b : r.batches) {
+        if (written) {
+          accumulator_.complete(*b, true);
+          succeed_batch(*b, -1, -1, done);
+        } else {
+          retry_or_fail(std::move(b), client_error(client_errc::transport, "write to " + r.address + " failed"), done);
+        }
+      }
+      lock.unlock();
+    }
+    // A failed write of an acknowledged request is retried by on_broken.
+  }
+
+  lock.lock();
+  for (size_t i = 0; i < unbuildable.size(); ++i) {
+    accumulator_.complete(*unbuildable[i], false);
+    fail_batch(*unbuildable[i], unbuildable_status[i], done);
+  }
+  if (!done.empty()) {
+    lock.unlock();
+    finish(done);
+    lock.lock();
+  }
+  if (stopped_ || !drained.empty()) return;
+  // Sleep until the next linger/backoff expiry; when something is ready but
+  // cannot go (no leader, in-flight limit) poll at the retry backoff, and
+  // wake early for any completion, flush or full batch.
+  const int64_t t = now_ms();
+  int64_t wake = accumulator_.next_ready_ms();
+  if (wake <= t) wake = t + std::max<int64_t>(1, config_.client.retry_backoff_min_ms);
+  if (!in_flight_.empty()) wake = std::min(wake, t + config_.client.request_timeout_ms / 4 + 1);
+  wake = std::min(wake, t + 1000);
+  sender_cv_.wait_for(lock, std::chrono::milliseconds(wake - t));
+}
+
+// ---- the public class ----
+
+producer::producer(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
+producer::~producer() = default;
+
+Result<std::unique_ptr<producer>> producer::create(const producer_config& config) {
+  auto bad = [](std::string m) { return client_error(client_errc::invalid_argument, "producer config: " + m); };
+  if (config.max_in_flight_per_partition < 1 || config.max_in_flight_per_partition > 5) {
+    return bad("max_in_flight_per_partition must be 1..5");
+  }
+  if (config.batch_bytes == 0 || config.buffer_bytes < config.batch_bytes) return bad("need 0 < batch_bytes <= buffer_bytes");
+  if (config.linger_ms < 0 || config.max_block_ms < 0 || config.delivery_timeout_ms <= 0) return bad("bad time limit");
+  if (config.client.request_timeout_ms <= 0) return bad("request_timeout_ms must be > 0");
+  if (client::parse_bootstrap(config.client.bootstrap).empty()) return bad("empty bootstrap");
+  return std::unique_ptr<producer>(new producer(std::make_unique<impl>(config)));
+}
+
+std::future<delivery_report> producer::send(producer_record record) {
+  auto promise = std::make_shared<std::promise<delivery_report>>();
+  std::future<delivery_report> future = promise->get_future();
+  impl_->send(std::move(record), [promise](const delivery_report& r) { promise->set_value(r); });
+  return future;
+}
+
+void producer::send(producer_record record, delivery_callback callback) {
+  impl_->send(std::move(record), std::move(callback));
+}
+
+Status producer::flush(int64_t timeout_ms) { return impl_->flush(timeout_ms); }
+Status producer::close(int64_t timeout_ms) { return impl_->close(timeout_ms); }
+
+}  // namespace kappa
