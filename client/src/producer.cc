@@ -191,10 +191,11 @@ void producer::impl::retry_or_fail(std::unique_ptr<producer_batch> batch, const 
     return;
   }
   accumulator_.complete(*batch, false);
-  fail_batch(*batch, now >= batch->deadline_ms
-                         ? client_error(client_errc::timeout, "delivery_timeout_ms passed; last error: " +
-                                                                  status.message())
-                         : status,
+  fail_batch(*batch,
+             stopped_ ? client_error(client_errc::closed, "the producer closed before delivery; last error: " +
+                                                             status.message())
+                      : client_error(client_errc::timeout, "delivery_timeout_ms passed; last error: " +
+                                                               status.message()),
              done);
 }
 

@@ -1,0 +1,439 @@
+// An in-process fake of kappa.v1.Broker for libkappa tests, on 127.0.0.1
+// with a kernel-chosen port. It keeps logs in memory, applies idempotent
+// sequence dedup as the real broker does (last 5 batches per producer and
+// partition: a duplicate answers the original offset), records every
+// produce attempt, and injects failures: NOT_LEADER_OR_FOLLOWER, a response
+// dropped by breaking the stream after the append, or withheld responses.
+// The state outlives a server, so a test can stop the server and start a
+// new one on the same port (a broker restart).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+
+#include "kappa/types.h"
+#include "kappa/v1/broker.grpc.pb.h"
+#include "proto/format/batch_validator.h"
+#include "proto/format/record_batch.h"
+#include "proto/format/records.h"
+
+namespace kappa::test {
+
+namespace v1 = ::kappa::v1;
+
+enum class produce_fault {
+  not_leader,          // answer NOT_LEADER_OR_FOLLOWER, append nothing
+  drop_response,       // append, then break the stream instead of answering
+};
+
+struct produce_attempt {
+  topic_partition tp;
+  int64_t producer_id = -1;
+  int32_t base_sequence = -1;
+  int32_t record_count = 0;
+};
+
+class fake_broker_state {
+ public:
+  std::string address;  // "127.0.0.1:port", set by the server
+
+  void create_topic(const std::string& name, int partitions) {
+    std::lock_guard lock(mu_);
+    topics_[name] = partitions;
+  }
+  void inject(produce_fault f) {
+    std::lock_guard lock(mu_);
+    faults_.push_back(f);
+  }
+  void set_withhold_responses(bool withhold) { withhold_.store(withhold); }
+  bool withhold_responses() const { return withhold_.load(); }
+
+  // Appends a batch as-is (offsets stamped), e.g. a control batch.
+  int64_t append_raw(const topic_partition& tp, byte_buffer bytes) {
+    std::lock_guard lock(mu_);
+    return append_locked(tp, std::move(bytes));
+  }
+
+  std::vector<produce_attempt> attempts() const {
+    std::lock_guard lock(mu_);
+    return attempts_;
+  }
+  int metadata_requests() const { return metadata_requests_.load(); }
+  int produce_requests() const { return produce_requests_.load(); }
+
+  // Every record stored in a partition, control batches excluded.
+  std::vector<format::record> records(const topic_partition& tp) const {
+    std::lock_guard lock(mu_);
+    std::vector<format::record> out;
+    auto it = logs_.find(tp);
+    if (it == logs_.end()) return out;
+    for (const auto& b : it->second) {
+      if (format::read_header(b).is_control()) continue;
+      byte_buffer scratch;
+      auto decoded = format::decode_records(b, scratch);
+      if (!decoded.ok()) continue;
+      for (const auto& r : *decoded) {
+        format::record rec;
+        if (r.value) rec.value = std::string(as_chars(*r.value));
+        if (r.key) rec.key = std::string(as_chars(*r.key));
+        rec.timestamp = r.timestamp;
+        out.push_back(std::move(rec));
+      }
+    }
+    return out;
+  }
+
+  void metadata(const v1::MetadataRequest& request, v1::MetadataResponse* response) {
+    ++metadata_requests_;
+    std::lock_guard lock(mu_);
+    auto* b = response->add_brokers();
+    b->set_id(1);
+    b->set_address(address);
+    b->set_alive(true);
+    response->set_controller_id(1);
+    for (const auto& name : request.topics()) {
+      auto* t = response->add_topics();
+      t->set_name(name);
+      auto it = topics_.find(name);
+      if (it == topics_.end()) {
+        t->set_error_code(v1::UNKNOWN_TOPIC_OR_PARTITION);
+        continue;
+      }
+      for (int p = 0; p < it->second; ++p) {
+        auto* pm = t->add_partitions();
+        pm->set_partition(p);
+        pm->set_leader_id(1);
+        pm->set_leader_epoch(0);
+        pm->add_replicas(1);
+      }
+    }
+  }
+
+  void init_producer_id(v1::InitProducerIdResponse* response) {
+    response->set_producer_id(next_producer_id_++);
+    response->set_producer_epoch(0);
+  }
+
+  // Returns false when the response must be dropped (the stream broken).
+  bool produce(const v1::ProduceRequest& request, v1::ProduceResponse* response) {
+    ++produce_requests_;
+    std::lock_guard lock(mu_);
+    std::optional<produce_fault> fault;
+    if (!faults_.empty()) {
+      fault = faults_.front();
+      faults_.pop_front();
+    }
+    response->set_correlation_id(request.correlation_id());
+    for (const auto& t : request.topics()) {
+      auto* tr = response->add_topics();
+      tr->set_topic(t.topic());
+      for (const auto& p : t.partitions()) {
+        auto* pr = tr->add_partitions();
+        pr->set_partition(p.partition());
+        pr->set_log_append_time_ms(-1);
+        produce_partition({t.topic(), p.partition()}, p.records(), fault, pr);
+      }
+    }
+    return fault != produce_fault::drop_response;
+  }
+
+  void fetch(const v1::FetchRequest& request, v1::FetchResponse* response) {
+    std::lock_guard lock(mu_);
+    for (const auto& t : request.topics()) {
+      auto* tr = response->add_topics();
+      tr->set_topic(t.topic());
+      for (const auto& p : t.partitions()) {
+        auto* pr = tr->add_partitions();
+        pr->set_partition(p.partition());
+        const topic_partition tp{t.topic(), p.partition()};
+        if (!known(tp)) {
+          pr->set_error_code(v1::UNKNOWN_TOPIC_OR_PARTITION);
+          continue;
+        }
+        const int64_t hw = next_offset_[tp];
+        pr->set_high_watermark(hw);
+        pr->set_log_start_offset(0);
+        if (p.fetch_offset() < 0 || p.fetch_offset() > hw) {
+          pr->set_error_code(v1::OFFSET_OUT_OF_RANGE);
+          pr->mutable_valid_range()->set_log_start_offset(0);
+          pr->mutable_valid_range()->set_high_watermark(hw);
+          continue;
+        }
+        std::string bytes;
+        for (const auto& b : logs_[tp]) {
+          const auto h = format::read_header(b);
+          if (h.last_offset() < p.fetch_offset()) continue;
+          if (!bytes.empty() && bytes.size() + b.size() > static_cast<size_t>(p.partition_max_bytes())) break;
+          bytes.append(as_chars(b));
+        }
+        pr->set_records(std::move(bytes));
+      }
+    }
+  }
+
+  void list_offsets(const v1::ListOffsetsRequest& request, v1::ListOffsetsResponse* response) {
+    std::lock_guard lock(mu_);
+    for (const auto& t : request.topics()) {
+      auto* tr = response->add_topics();
+      tr->set_topic(t.topic());
+      for (const auto& p : t.partitions()) {
+        auto* pr = tr->add_partitions();
+        pr->set_partition(p.partition());
+        const topic_partition tp{t.topic(), p.partition()};
+        if (!known(tp)) {
+          pr->set_error_code(v1::UNKNOWN_TOPIC_OR_PARTITION);
+          continue;
+        }
+        const int64_t hw = next_offset_[tp];
+        pr->set_timestamp(-1);
+        if (p.timestamp() == kEarliestOffsetSpec) {
+          pr->set_offset(0);
+        } else if (p.timestamp() == kLatestOffsetSpec) {
+          pr->set_offset(hw);
+        } else {
+          pr->set_offset(hw);
+          for (const auto& b : logs_[tp]) {
+            const auto h = format::read_header(b);
+            if (h.is_control() || h.max_timestamp < p.timestamp()) continue;
+            byte_buffer scratch;
+            auto decoded = format::decode_records(b, scratch);
+            bool found = false;
+            for (const auto& r : *decoded) {
+              if (r.timestamp >= p.timestamp()) {
+                pr->set_offset(r.offset);
+                pr->set_timestamp(r.timestamp);
+                found = true;
+                break;
+              }
+            }
+            if (found) break;
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  bool known(const topic_partition& tp) const {
+    auto it = topics_.find(tp.topic);
+    return it != topics_.end() && tp.partition >= 0 && tp.partition < it->second;
+  }
+
+  int64_t append_locked(const topic_partition& tp, byte_buffer bytes) {
+    const int64_t base = next_offset_[tp];
+    format::stamp_batch(bytes, base, 0);
+    next_offset_[tp] = base + format::read_header(bytes).last_offset_delta + 1;
+    logs_[tp].push_back(std::move(bytes));
+    return base;
+  }
+
+  void produce_partition(const topic_partition& tp, const std::string& records, std::optional<produce_fault> fault,
+                         v1::PartitionProduceResponse* out) {
+    if (!known(tp)) {
+      out->set_error_code(v1::UNKNOWN_TOPIC_OR_PARTITION);
+      return;
+    }
+    auto headers = format::validate_batches(as_bytes(records), {}, format::validation_depth::records);
+    if (!headers.ok()) {
+      out->set_error_code(v1::CORRUPT_MESSAGE);
+      out->set_error_message(headers.status().message());
+      return;
+    }
+    size_t pos = 0;
+    bool first = true;
+    for (const auto& h : *headers) {
+      attempts_.push_back({tp, h.producer_id, h.base_sequence, h.record_count});
+      byte_buffer bytes(records.begin() + static_cast<long>(pos), records.begin() + static_cast<long>(pos + h.size_bytes()));
+      pos += h.size_bytes();
+      if (fault == produce_fault::not_leader) {
+        out->set_error_code(v1::NOT_LEADER_OR_FOLLOWER);
+        return;
+      }
+      int64_t base = -1;
+      if (h.producer_id >= 0) {
+        auto& window = dedup_[{tp, h.producer_id}];
+        for (const auto& e : window) {
+          if (e.first == h.base_sequence) base = e.second;  // duplicate: the original offset
+        }
+        if (base < 0 && !window.empty()) {
+          const auto& last = window.back();
+          const int32_t expected = last.first + last_counts_[{tp, h.producer_id}];
+          if (h.base_sequence != expected) {
+            out->set_error_code(v1::OUT_OF_ORDER_SEQUENCE_NUMBER);
+            return;
+          }
+        }
+        if (base < 0) {
+          base = append_locked(tp, std::move(bytes));
+          window.emplace_back(h.base_sequence, base);
+          last_counts_[{tp, h.producer_id}] = h.record_count;
+          if (window.size() > 5) window.pop_front();
+        }
+      } else {
+        base = append_locked(tp, std::move(bytes));
+      }
+      if (first) out->set_base_offset(base);
+      first = false;
+    }
+  }
+
+  mutable std::mutex mu_;
+  std::map<std::string, int> topics_;
+  std::map<topic_partition, std::vector<byte_buffer>> logs_;
+  std::map<topic_partition, int64_t> next_offset_;
+  std::map<std::pair<topic_partition, int64_t>, std::deque<std::pair<int32_t, int64_t>>> dedup_;
+  std::map<std::pair<topic_partition, int64_t>, int32_t> last_counts_;
+  std::vector<produce_attempt> attempts_;
+  std::deque<produce_fault> faults_;
+  std::atomic<bool> withhold_{false};
+  std::atomic<int> metadata_requests_{0};
+  std::atomic<int> produce_requests_{0};
+  std::atomic<int64_t> next_producer_id_{1000};
+};
+
+// The ProduceStream server side: handles requests in order, answers in order.
+class fake_produce_stream : public grpc::ServerBidiReactor<v1::ProduceRequest, v1::ProduceResponse> {
+ public:
+  explicit fake_produce_stream(fake_broker_state* state) : state_(state) { StartRead(&request_); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      std::lock_guard lock(mu_);
+      reads_done_ = true;
+      maybe_finish();
+      return;
+    }
+    v1::ProduceResponse response;
+    const bool answer = state_->produce(request_, &response);
+    std::lock_guard lock(mu_);
+    if (!answer) {  // the response is "lost": end the call without it
+      reads_done_ = true;
+      status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "fake broker dropped the response");
+      maybe_finish();
+      return;
+    }
+    if (request_.acks() != v1::ACKS_NONE && !state_->withhold_responses()) {
+      queue_.push_back(std::move(response));
+      if (!writing_) {
+        writing_ = true;
+        StartWrite(&queue_.front());
+      }
+    }
+    StartRead(&request_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    queue_.pop_front();
+    if (ok && !queue_.empty()) {
+      StartWrite(&queue_.front());
+      return;
+    }
+    writing_ = false;
+    maybe_finish();
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  void maybe_finish() {
+    if (reads_done_ && !writing_ && !finished_) {
+      finished_ = true;
+      Finish(status_);
+    }
+  }
+
+  fake_broker_state* state_;
+  v1::ProduceRequest request_;
+  std::mutex mu_;
+  std::deque<v1::ProduceResponse> queue_;
+  bool writing_ = false;
+  bool reads_done_ = false;
+  bool finished_ = false;
+  grpc::Status status_ = grpc::Status::OK;
+};
+
+class fake_broker_service : public v1::Broker::CallbackService {
+ public:
+  explicit fake_broker_service(fake_broker_state* state) : state_(state) {}
+
+  grpc::ServerUnaryReactor* Metadata(grpc::CallbackServerContext* c, const v1::MetadataRequest* q,
+                                     v1::MetadataResponse* r) override {
+    state_->metadata(*q, r);
+    return done(c);
+  }
+  grpc::ServerUnaryReactor* InitProducerId(grpc::CallbackServerContext* c, const v1::InitProducerIdRequest*,
+                                           v1::InitProducerIdResponse* r) override {
+    state_->init_producer_id(r);
+    return done(c);
+  }
+  grpc::ServerUnaryReactor* Produce(grpc::CallbackServerContext* c, const v1::ProduceRequest* q,
+                                    v1::ProduceResponse* r) override {
+    if (!state_->produce(*q, r)) return done(c, grpc::Status(grpc::StatusCode::UNAVAILABLE, "dropped"));
+    return done(c);
+  }
+  grpc::ServerBidiReactor<v1::ProduceRequest, v1::ProduceResponse>* ProduceStream(
+      grpc::CallbackServerContext*) override {
+    return new fake_produce_stream(state_);
+  }
+  grpc::ServerUnaryReactor* Fetch(grpc::CallbackServerContext* c, const v1::FetchRequest* q,
+                                  v1::FetchResponse* r) override {
+    state_->fetch(*q, r);
+    bool empty = true;
+    for (const auto& t : r->topics()) {
+      for (const auto& p : t.partitions()) empty &= p.records().empty() && p.error_code() == v1::NONE;
+    }
+    // A crude long-poll so an idle consumer does not spin; a test fake may
+    // block its callback thread briefly.
+    if (empty) std::this_thread::sleep_for(std::chrono::milliseconds(std::min(q->max_wait_ms(), 20)));
+    return done(c);
+  }
+  grpc::ServerUnaryReactor* ListOffsets(grpc::CallbackServerContext* c, const v1::ListOffsetsRequest* q,
+                                        v1::ListOffsetsResponse* r) override {
+    state_->list_offsets(*q, r);
+    return done(c);
+  }
+
+ private:
+  static grpc::ServerUnaryReactor* done(grpc::CallbackServerContext* c, grpc::Status s = grpc::Status::OK) {
+    auto* reactor = c->DefaultReactor();
+    reactor->Finish(s);
+    return reactor;
+  }
+  fake_broker_state* state_;
+};
+
+// A running fake broker. port 0 = any free port.
+class fake_broker {
+ public:
+  explicit fake_broker(std::shared_ptr<fake_broker_state> state, int port = 0)
+      : state_(std::move(state)), service_(state_.get()) {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:" + std::to_string(port), grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterService(&service_);
+    server_ = builder.BuildAndStart();
+    KAPPA_ASSERT(server_ != nullptr && port_ > 0);
+    state_->address = address();
+  }
+  ~fake_broker() { server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200)); }
+
+  int port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  std::shared_ptr<fake_broker_state> state_;
+  fake_broker_service service_;
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace kappa::test
