@@ -26,6 +26,13 @@ Result<std::vector<listed_offset>> list_offsets(connection_pool& pool, metadata_
         settled[i] = true;
         continue;
       }
+      const auto count = metadata.partition_count(tp.topic);
+      if (count && (tp.partition < 0 || tp.partition >= *count)) {
+        out[i].status = client_error(client_errc::unknown_topic_or_partition,
+                                     "list_offsets: " + tp.topic + " has no partition " + std::to_string(tp.partition));
+        settled[i] = true;
+        continue;
+      }
       auto leader = metadata.leader(tp.topic, tp.partition);
       if (!leader) {
         out[i].status = client_error(client_errc::leader_not_available,
@@ -48,7 +55,8 @@ Result<std::vector<listed_offset>> list_offsets(connection_pool& pool, metadata_
       context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(config.request_timeout_ms));
       v1::ListOffsetsResponse response;
       grpc::Status status = pool.broker(address)->ListOffsets(&context, request, &response);
-      for (size_t i : indexes) {
+      for (size_t k = 0; k < indexes.size(); ++k) {
+        const size_t i = indexes[k];
         const topic_partition& tp = specs[i].first;
         if (!status.ok()) {
           out[i].status = from_grpc(status, "list_offsets at " + address);
@@ -56,7 +64,15 @@ Result<std::vector<listed_offset>> list_offsets(connection_pool& pool, metadata_
           continue;
         }
         const v1::ListOffsetsPartitionResponse* answer = nullptr;
+        // One topic entry was sent per spec, so the same partition may be
+        // asked twice (earliest and latest): match by position first.
+        if (response.topics_size() == request.topics_size() && response.topics(static_cast<int>(k)).topic() == tp.topic &&
+            response.topics(static_cast<int>(k)).partitions_size() == 1 &&
+            response.topics(static_cast<int>(k)).partitions(0).partition() == tp.partition) {
+          answer = &response.topics(static_cast<int>(k)).partitions(0);
+        }
         for (const auto& t : response.topics()) {
+          if (answer != nullptr) break;
           if (t.topic() != tp.topic) continue;
           for (const auto& p : t.partitions()) {
             if (p.partition() == tp.partition) answer = &p;
