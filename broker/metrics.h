@@ -1,0 +1,63 @@
+// Prometheus metrics of kappad, exposed in text format on --metrics-listen by
+// prometheus-cpp's pull exposer. prometheus-cpp stays inside metrics.cc.
+//
+//  kappa_requests_total{api,code}          counter
+//  kappa_request_latency_seconds{api}      histogram
+//  kappa_bytes_in_total / kappa_bytes_out_total   record bytes produced / fetched
+//  kappa_fsync_latency_seconds             histogram
+//  kappa_partition_log_start_offset{topic,partition}, ..._log_end_offset,
+//  ..._high_watermark, kappa_partition_open_segments, kappa_partition_size_bytes
+//  kappa_process_resident_memory_bytes     (from /proc/self/statm at scrape)
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proto/format/result.h"
+
+namespace kappa::broker {
+
+enum class api { produce, produce_stream, fetch, fetch_stream, list_offsets, metadata,
+                 init_producer_id, create_topics, delete_topics, describe_topics,
+                 describe_configs, alter_configs, describe_cluster, delete_records, count_ };
+
+const char* api_name(api a);
+
+struct partition_sample {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t log_start_offset = 0;
+  int64_t log_end_offset = 0;
+  int64_t high_watermark = 0;
+  int64_t segments = 0;
+  int64_t size_bytes = 0;
+};
+
+class metrics {
+ public:
+  // Starts the exposer on `listen` ("host:port"); empty = keep metrics but
+  // serve nothing. Fails when the port cannot be bound.
+  static Result<std::unique_ptr<metrics>> start(const std::string& listen);
+  ~metrics();
+
+  // `grpc_code` is the gRPC status code the call finished with.
+  void request(api a, double seconds, int grpc_code);
+  void bytes_in(uint64_t n);
+  void bytes_out(uint64_t n);
+  void fsync(double seconds);
+  // Called at each scrape for the per-partition gauges.
+  void set_partition_source(std::function<std::vector<partition_sample>()> source);
+
+  struct impl;
+
+ private:
+  explicit metrics(std::unique_ptr<impl> i);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace kappa::broker

@@ -1,0 +1,155 @@
+// One partition replica on this broker: its storage::log, high watermark,
+// idempotent-producer state and the waiters of long-poll fetches.
+//
+// Appends are serialised on the partition's strand (an Asio strand on the
+// worker pool): validation, the producer-state check and log::append run
+// there, never on a gRPC thread. Durability is group-committed: under
+// flush.policy=always the strand only writes; one fsync at a time runs on the
+// flush pool and, when it returns, completes every append it covered. The
+// storage log itself is therefore opened with flush_policy::interval and the
+// partition decides when an append is durable.
+//
+// High watermark: under flush.policy=always, the durable end offset; under
+// interval, the log end offset. It is advanced only in advance_high_watermark(),
+// the one place the replication issue replaces with the Raft commit index.
+//
+// Reads (read()) run on any thread, concurrently with appends, never past the
+// high watermark.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "proto/format/result.h"
+#include "storage/log.h"
+#include "storage/log_manager.h"
+
+namespace kappa::broker {
+
+struct runtime;
+class metrics;
+
+enum class acks_mode { none, leader, all };
+
+struct produce_result {
+  Status status;
+  int64_t base_offset = -1;
+  int64_t log_start_offset = -1;
+};
+using produce_callback = std::function<void(produce_result)>;
+
+// Caps that bound what one partition holds in memory.
+inline constexpr size_t kWaitersMax = 10000;          // long-poll fetches parked on it
+inline constexpr size_t kPendingAcksMax = 100000;     // appends awaiting their fsync
+
+class partition : public std::enable_shared_from_this<partition> {
+ public:
+  // `log` is owned by the log_manager and outlives this partition (the
+  // manager removes it only after close()). `snapshot_path` is where the
+  // producer state is kept across restarts.
+  static Result<std::shared_ptr<partition>> open(storage::partition_id id, storage::log* log,
+                                                 storage::log_config config,
+                                                 std::string snapshot_path, runtime& rt,
+                                                 metrics& m, storage::env& e);
+  ~partition();
+
+  const storage::partition_id& id() const { return id_; }
+
+  // Validates `records` (whole RecordBatch v2 batches) at records depth,
+  // checks idempotent sequences and appends. `done` runs on a worker thread
+  // once `acks` is satisfied (under flush.policy=always, after the fsync), or
+  // with the error. For acks_mode::none the caller does not wait, but `done`
+  // still runs (with the outcome, for logging).
+  void produce(std::string records, acks_mode acks, produce_callback done);
+
+  // Whole batches from the one containing `offset`, at most max_bytes (one
+  // whole batch at least), never at or past the high watermark.
+  // Errors: errc::offset_out_of_range (message gives the valid range) when
+  // offset < log_start_offset() or offset > high_watermark().
+  Result<storage::read_view> read(int64_t offset, size_t max_bytes) const;
+
+  int64_t high_watermark() const { return high_watermark_.load(std::memory_order_acquire); }
+  // After retire(), the accessors below answer -1/0 and reads fail with
+  // UNKNOWN_TOPIC_OR_PARTITION.
+  int64_t log_start_offset() const;
+  int64_t log_end_offset() const;
+  uint64_t size_bytes() const;
+  int segment_count() const;
+  storage::log_config config() const;
+
+  // First offset with timestamp >= ts, capped at the high watermark.
+  Result<std::optional<int64_t>> offset_for_timestamp(int64_t timestamp_ms) const;
+
+  // Runs `wake` (once, on a worker thread) when the high watermark moves or
+  // the broker shuts down. Returns 0 when kWaitersMax are parked already:
+  // then the caller answers without waiting.
+  uint64_t add_waiter(std::function<void()> wake);
+  void remove_waiter(uint64_t id);
+  // Wakes every waiter (shutdown).
+  void wake_all();
+
+  // Applies a new topic config (on the strand).
+  void set_config(const storage::log_config& config);
+  // Moves the log start (DeleteRecords); -1 = the high watermark. `done` gets
+  // the new log start offset or the error.
+  void delete_records(int64_t before_offset, std::function<void(Result<int64_t>)> done);
+
+  // Writes the producer-state snapshot (clean shutdown). REQUIRES: no
+  // appends running (the worker pool has drained).
+  Status save_producer_state();
+  // Topic deletion: on the strand, fails pending appends, stops every later
+  // use of the log, then runs `remove_log` (which deletes it) and removes the
+  // producer-state snapshot. `done` runs after.
+  void retire(std::function<void()> remove_log, std::function<void()> done);
+
+  struct pending_ack;
+
+ private:
+  partition(storage::partition_id id, storage::log* log, storage::log_config config,
+            std::string snapshot_path, runtime& rt, metrics& m, storage::env& e);
+  Status load_producer_state();
+  void produce_on_strand(std::string& records, acks_mode acks, produce_callback& done);
+  void request_flush();
+  void on_flushed(Status st);
+  void advance_high_watermark(int64_t hw);
+  Status gone() const;
+
+  struct strand_holder;
+
+  const storage::partition_id id_;
+  storage::log* const log_;
+  runtime& rt_;
+  metrics& metrics_;
+  storage::env& env_;
+  const std::string snapshot_path_;
+  std::unique_ptr<strand_holder> strand_;
+  std::atomic<int64_t> high_watermark_{0};
+
+  // Readers hold it shared while they use log_; retire() takes it exclusive
+  // to set retired_, so no reader touches a removed log.
+  mutable std::shared_mutex life_mu_;
+  bool retired_ = false;
+
+  mutable std::mutex config_mu_;
+  storage::log_config config_;  // the topic's, with its real flush policy
+
+  // Strand-only state.
+  struct strand_state;
+  std::unique_ptr<strand_state> s_;
+
+  std::mutex waiters_mu_;
+  uint64_t next_waiter_id_ = 1;
+  std::map<uint64_t, std::function<void()>> waiters_;
+};
+
+// The storage config for a topic config: flush is always left to the
+// partition's group commit (see above), so the log never fsyncs in append.
+storage::log_config storage_config_for(const storage::log_config& topic_config);
+
+}  // namespace kappa::broker
