@@ -1,7 +1,7 @@
 // `kappa-bench storage`: what the storage engine costs against the raw disk
 // it runs on, measured in one run so both see the same machine state.
 //
-// Phases, in order (each writes into its own fresh directory under
+// Phases (each writes into its own fresh directory under
 // <dir>/kappa-bench-<pid>/ and removes it afterwards unless keep):
 //   raw     sequential write() of batch_bytes chunks, total_bytes in all:
 //           "buffered" with one fdatasync at the end, "synced" with an
@@ -15,6 +15,9 @@
 //   reopen  a data dir of reopen_bytes across a few partitions, closed
 //           cleanly by log_manager::close, then log_manager::open timed with
 //           its files evicted from the page cache and again warm.
+// They run in the order raw buffered, append flush=interval (and read), raw
+// synced, append flush=always (1 thread, then N threads), reopen: each
+// append phase right after the raw figure it is judged against.
 #pragma once
 
 #include <cstdint>
