@@ -114,6 +114,10 @@ void metadata_cache::maybe_refresh() {
     for (const auto& t : tracked_) {
       auto it = topics_.find(t);
       if (it == topics_.end() || it->second.stale) any_stale = true;
+      // A partition without a leader (an election) is worth asking again.
+      if (it != topics_.end()) {
+        for (const auto& p : it->second.partitions) any_stale |= p.leader_id < 0;
+      }
     }
     if (!any_stale || now_ms() - last_refresh_ms_ < pool_.config().retry_backoff_min_ms) return;
   }
