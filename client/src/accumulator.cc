@@ -78,7 +78,7 @@ int32_t accumulator::append(const std::string& topic, std::optional<int32_t> par
 
 std::vector<std::unique_ptr<producer_batch>> accumulator::drain(
     int64_t now_ms, bool flush_all, const std::function<bool(const topic_partition&)>& sendable,
-    int64_t producer_id) {
+    int64_t producer_id, bool fresh_allowed) {
   std::vector<std::unique_ptr<producer_batch>> out;
   for (auto& [tp, s] : partitions_) {
     if (s.open && (flush_all || now_ms - s.open->created_ms >= options_.linger_ms)) seal(s);
@@ -87,6 +87,7 @@ std::vector<std::unique_ptr<producer_batch>> accumulator::drain(
       const bool is_retry = s.sealed.front()->attempts > 0;
       // A retried batch goes alone, so nothing newer can land before it.
       if (is_retry && s.in_flight > 0) break;
+      if (!fresh_allowed && s.sealed.front()->base_sequence < 0) break;
       std::unique_ptr<producer_batch> b = std::move(s.sealed.front());
       s.sealed.pop_front();
       if (producer_id >= 0 && b->base_sequence < 0) {
@@ -120,9 +121,9 @@ void accumulator::complete(const producer_batch& batch, bool acknowledged) {
   buffer_used_ -= batch.size_bytes;
   // A batch failed for good leaves a gap the broker will see; moving the
   // acknowledged mark past it makes the next OUT_OF_ORDER_SEQUENCE_NUMBER
-  // final instead of retried forever.
-  (void)acknowledged;
+  // final instead of retried forever; the epoch bump then closes the gap.
   if (batch.base_sequence >= 0) {
+    if (!acknowledged) sequence_broken_ = true;
     s.acked_sequence = std::max(s.acked_sequence,
                                 batch.base_sequence + static_cast<int32_t>(batch.records.size()));
   }
@@ -157,6 +158,7 @@ std::vector<std::unique_ptr<producer_batch>> accumulator::take_if(
       producer_batch& b = **it;
       buffer_used_ -= b.size_bytes;
       if (b.base_sequence >= 0) {
+        sequence_broken_ = true;
         s.acked_sequence = std::max(s.acked_sequence, b.base_sequence + static_cast<int32_t>(b.records.size()));
       }
       out.push_back(std::move(*it));
@@ -164,6 +166,24 @@ std::vector<std::unique_ptr<producer_batch>> accumulator::take_if(
     }
   }
   return out;
+}
+
+bool accumulator::has_sequenced_queued() const {
+  for (const auto& [tp, s] : partitions_) {
+    for (const auto& b : s.sealed) {
+      if (b->base_sequence >= 0) return true;
+    }
+  }
+  return false;
+}
+
+void accumulator::reset_sequences() {
+  for (auto& [tp, s] : partitions_) {
+    KAPPA_ASSERT(s.in_flight == 0);
+    s.next_sequence = 0;
+    s.acked_sequence = 0;
+  }
+  sequence_broken_ = false;
 }
 
 int accumulator::in_flight(const topic_partition& tp) const {

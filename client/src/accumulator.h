@@ -76,9 +76,11 @@ class accumulator {
   // known. With `producer_id` >= 0 each fresh batch gets the partition's next
   // sequence. Bytes are NOT built here (the caller builds them once, when
   // batch->bytes is empty). Each returned batch counts as in flight.
+  // With fresh_allowed false only batches that already have a sequence
+  // (retries) are taken: the producer is waiting to bump its epoch.
   std::vector<std::unique_ptr<producer_batch>> drain(int64_t now_ms, bool flush_all,
                                                       const std::function<bool(const topic_partition&)>& sendable,
-                                                      int64_t producer_id);
+                                                      int64_t producer_id, bool fresh_allowed = true);
 
   // When drain() may next have something to take, given nothing else
   // happens (the earliest linger or backoff expiry); INT64_MAX if never.
@@ -101,6 +103,16 @@ class accumulator {
   // Removes and returns every batch not in flight (for expiry or close).
   std::vector<std::unique_ptr<producer_batch>> take_if(
       const std::function<bool(const producer_batch&)>& predicate);
+
+  // True once a sequenced batch failed for good since the last
+  // reset_sequences(): the broker's sequence for its partition now lags
+  // ours, so the producer must bump its epoch (which restarts sequences).
+  bool sequence_broken() const { return sequence_broken_; }
+  // True while a queued batch carries a sequence (a retry in waiting).
+  bool has_sequenced_queued() const;
+  // After an epoch bump: every partition's sequences start again at 0.
+  // REQUIRES: nothing in flight and !has_sequenced_queued().
+  void reset_sequences();
 
   int in_flight(const topic_partition& tp) const;
   size_t queued_batches() const;
@@ -129,6 +141,7 @@ class accumulator {
   std::mt19937_64 rng_;
   uint64_t next_batch_id_ = 1;
   size_t buffer_used_ = 0;
+  bool sequence_broken_ = false;
 };
 
 }  // namespace kappa::client

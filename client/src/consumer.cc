@@ -21,14 +21,11 @@ void consumer::impl::shutdown() {
     std::lock_guard lock(mu_);
     if (closed_) return;
     closed_ = true;
+    wake_fetcher();
   }
-  fetch_cv_.notify_all();
   data_cv_.notify_all();
-  if (fetcher_.joinable()) fetcher_.join();  // no new fetch starts after this
-  std::unique_lock lock(mu_);
-  for (auto* call : calls_) call->context.TryCancel();
-  // Bounded: cancelled calls complete promptly; the deadline caps the rest.
-  idle_cv_.wait(lock, [&] { return calls_.empty(); });
+  // The fetcher cancels its calls and drains its completion queue on exit.
+  if (fetcher_.joinable()) fetcher_.join();
 }
 
 Status consumer::impl::seek_with_spec(const std::vector<topic_partition>& tps, int64_t spec) {
@@ -58,7 +55,7 @@ Status consumer::impl::seek_with_spec(const std::vector<topic_partition>& tps, i
     s.error.reset();
     s.blocked = false;
   }
-  fetch_cv_.notify_all();
+  wake_fetcher();
   return Status();
 }
 
@@ -94,7 +91,7 @@ Status consumer::assign(const std::vector<topic_partition>& partitions) {
     if (impl_->parts_.count(tp)) continue;
     impl_->set_reset(impl_->parts_[tp]);
   }
-  impl_->fetch_cv_.notify_all();
+  impl_->wake_fetcher();
   return Status();
 }
 
@@ -120,7 +117,7 @@ Status consumer::seek(const topic_partition& tp, int64_t offset) {
   s.error.reset();
   s.blocked = false;
   s.backoff_until_ms = 0;
-  impl_->fetch_cv_.notify_all();
+  impl_->wake_fetcher();
   return Status();
 }
 
@@ -159,7 +156,7 @@ Result<int64_t> consumer::position(const topic_partition& tp) {
   if (s.position < 0 && s.epoch == epoch) {
     s.position = s.fetch_offset = listed[0].offset;
     s.reset_spec.reset();
-    impl_->fetch_cv_.notify_all();
+    impl_->wake_fetcher();
   }
   return s.position;
 }
@@ -202,7 +199,7 @@ Result<std::vector<consumed_record>> consumer::poll(int64_t timeout_ms) {
       }
     }
     if (n > 0) im.poll_start_ = (im.poll_start_ + 1) % n;
-    if (freed) im.fetch_cv_.notify_all();
+    if (freed) im.wake_fetcher();
     if (!out.empty()) return out;
     if (im.woken_) {
       im.woken_ = false;
@@ -231,7 +228,7 @@ Status consumer::resume(const std::vector<topic_partition>& partitions) {
     if (it == impl_->parts_.end()) return client_error(client_errc::invalid_argument, "resume: not assigned");
     it->second.paused = false;
   }
-  impl_->fetch_cv_.notify_all();
+  impl_->wake_fetcher();
   return Status();
 }
 

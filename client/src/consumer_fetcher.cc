@@ -31,13 +31,66 @@ void consumer::impl::set_reset(partition_state& s) {
   }
 }
 
+void consumer::impl::wake_fetcher() {
+  if (wake_pending_ || cq_closing_) return;
+  wake_pending_ = true;
+  wake_alarm_.Set(&cq_, gpr_now(GPR_CLOCK_REALTIME), &wake_alarm_);
+}
+
+void consumer::impl::handle_tag(void* tag) {
+  if (tag == &wake_alarm_) {
+    std::lock_guard lock(mu_);
+    wake_pending_ = false;
+    return;
+  }
+  auto* call = static_cast<fetch_call*>(tag);
+  on_fetch_done(call, call->status);
+  delete call;
+}
+
+void consumer::impl::handle_events(std::chrono::system_clock::time_point deadline) {
+  void* tag = nullptr;
+  bool ok = false;
+  // Block for the first event, then take whatever else is already there.
+  auto status = cq_.AsyncNext(&tag, &ok, deadline);
+  for (int i = 0; i < 1000 && status == grpc::CompletionQueue::GOT_EVENT; ++i) {
+    handle_tag(tag);
+    status = cq_.AsyncNext(&tag, &ok, std::chrono::system_clock::now());
+  }
+}
+
 void consumer::impl::run_fetcher() {
   std::unique_lock lock(mu_);
   while (!closed_) {
     resolve_resets(lock);
     if (closed_) break;
     issue_fetches(lock);
-    fetch_cv_.wait_for(lock, std::chrono::milliseconds(std::clamp<int64_t>(config_.client.retry_backoff_min_ms, 1, 100)));
+    lock.unlock();
+    const int64_t idle_ms = std::clamp<int64_t>(config_.client.retry_backoff_min_ms, 1, 100);
+    handle_events(std::chrono::system_clock::now() + std::chrono::milliseconds(idle_ms));
+    lock.lock();
+  }
+  // Exit: cancel what is in flight and wait for every tag to come back
+  // (cancelled calls return promptly; their deadlines bound the rest).
+  cq_closing_ = true;
+  for (auto* call : calls_) call->context.TryCancel();
+  const bool alarm_pending = wake_pending_;
+  lock.unlock();
+  if (alarm_pending) wake_alarm_.Cancel();
+  for (;;) {
+    {
+      std::lock_guard guard(mu_);
+      if (calls_.empty() && !wake_pending_) break;
+    }
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq_.Next(&tag, &ok)) break;
+    handle_tag(tag);
+  }
+  cq_.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq_.Next(&tag, &ok)) {
   }
 }
 
@@ -127,16 +180,13 @@ void consumer::impl::issue_fetches(std::unique_lock<std::mutex>& lock) {
     busy_.insert(address);
     calls_.insert(call);
   }
-  // Started without the lock in case gRPC runs a completion inline.
   lock.unlock();
   for (auto& [address, call] : calls) {
     call->context.set_deadline(std::chrono::system_clock::now() +
                                std::chrono::milliseconds(config_.fetch_max_wait_ms + config_.client.request_timeout_ms));
-    pool_.broker(address)->async()->Fetch(&call->context, &call->request, &call->response,
-                                          [this, call](grpc::Status status) {
-                                            on_fetch_done(call, status);
-                                            delete call;
-                                          });
+    call->reader = pool_.broker(address)->PrepareAsyncFetch(&call->context, call->request, &cq_);
+    call->reader->StartCall();
+    call->reader->Finish(&call->response, &call->status, call);
   }
   if (!unknown_topics.empty()) {
     (void)metadata_.refresh(unknown_topics);  // a failure shows up as no leader next round
@@ -191,11 +241,7 @@ void consumer::impl::on_fetch_done(fetch_call* call, const grpc::Status& status)
       s.error = std::move(st);
     }
   }
-  // Notified under the lock: close() may destroy the consumer as soon as
-  // calls_ is empty and the lock is free.
   data_cv_.notify_all();
-  fetch_cv_.notify_all();
-  idle_cv_.notify_all();
 }
 
 }  // namespace kappa

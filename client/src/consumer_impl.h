@@ -1,8 +1,14 @@
 // The consumer's internals: per-partition positions and prefetched chunks,
 // a fetcher thread that keeps one asynchronous Fetch in flight per broker,
 // and poll() that decodes chunks on the application's thread.
+//
+// The fetcher drives its own grpc::CompletionQueue (the classic async API)
+// rather than gRPC's callback API: completions then run on a thread we own
+// and join, and the consumer does not depend on gRPC 1.51's shared
+// callback-CQ threads (which ASan caught double-freeing at teardown).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -11,6 +17,8 @@
 #include <set>
 #include <string>
 #include <thread>
+
+#include <grpcpp/alarm.h>
 
 #include "client/src/metadata_cache.h"
 #include "kappa/consumer.h"
@@ -37,9 +45,12 @@ struct consumer::impl {
     int64_t backoff_until_ms = 0;
     int attempts = 0;
   };
-  // One asynchronous Fetch; owned by its completion callback.
+  // One asynchronous Fetch; its address is the completion queue tag. Owned
+  // by the fetcher thread, deleted when its completion is handled.
   struct fetch_call {
     grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientAsyncResponseReader<client::v1::FetchResponse>> reader;
+    grpc::Status status;
     client::v1::FetchRequest request;
     client::v1::FetchResponse response;
     std::string address;
@@ -51,9 +62,11 @@ struct consumer::impl {
   client::metadata_cache metadata_;
 
   mutable std::mutex mu_;
-  std::condition_variable fetch_cv_;  // wakes the fetcher
   std::condition_variable data_cv_;   // wakes poll()
-  std::condition_variable idle_cv_;   // close() waits for fetches to end
+  grpc::CompletionQueue cq_;          // the fetcher's: fetch completions and wake-ups
+  grpc::Alarm wake_alarm_;            // set to wake the fetcher out of cq_
+  bool wake_pending_ = false;
+  bool cq_closing_ = false;
   std::map<topic_partition, partition_state> parts_;
   size_t buffered_total_ = 0;
   std::set<std::string> busy_;        // brokers with a fetch in flight
@@ -67,6 +80,11 @@ struct consumer::impl {
   void resolve_resets(std::unique_lock<std::mutex>& lock);
   void issue_fetches(std::unique_lock<std::mutex>& lock);
   void on_fetch_done(fetch_call* call, const grpc::Status& status);
+  // Waits on cq_ until deadline (or a wake-up) and handles what arrived.
+  void handle_events(std::chrono::system_clock::time_point deadline);
+  void handle_tag(void* tag);
+  // Wakes the fetcher at once. REQUIRES: mu_ held.
+  void wake_fetcher();
   // REQUIRES: mu_ held.
   void drop_buffered(partition_state& s);
   void set_reset(partition_state& s);

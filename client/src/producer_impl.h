@@ -41,7 +41,8 @@ struct producer::impl {
 
   void run_sender();
   void sender_round(std::unique_lock<std::mutex>& lock);
-  bool init_producer_id();
+  // InitProducerId: a fresh id, or (bump) a new epoch for the current one.
+  bool init_producer_id(bool bump);
   client::produce_stream* stream_for(const std::string& address);
   void on_response(uint64_t stream_id, client::v1::ProduceResponse& response);
   void on_broken(uint64_t stream_id, const std::string& why);

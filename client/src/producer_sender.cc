@@ -45,10 +45,13 @@ struct pending_request {
 
 }  // namespace
 
-bool producer::impl::init_producer_id() {
+bool producer::impl::init_producer_id(bool bump) {
   v1::InitProducerIdRequest request;
-  request.set_producer_id(-1);
-  request.set_producer_epoch(-1);
+  {
+    std::lock_guard lock(mu_);
+    request.set_producer_id(bump ? producer_id_ : -1);
+    request.set_producer_epoch(bump ? producer_epoch_ : -1);
+  }
   Status last;
   for (const auto& address : metadata_.any_brokers()) {
     grpc::ClientContext context;
@@ -59,6 +62,10 @@ bool producer::impl::init_producer_id() {
       std::lock_guard lock(mu_);
       producer_id_ = response.producer_id();
       producer_epoch_ = static_cast<int16_t>(response.producer_epoch());
+      init_attempts_ = 0;
+      // Only the sender thread drains, so nothing was sent since it decided
+      // to bump: every partition may start again at sequence 0.
+      if (bump) accumulator_.reset_sequences();
       return true;
     }
   }
@@ -105,7 +112,12 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
     if (now - r.sent_ms > config_.client.request_timeout_ms) overdue.insert(r.stream_id);
   }
 
-  const bool need_id = idempotent_ && producer_id_ < 0 && accumulator_.queued_batches() > 0;
+  // A batch that failed for good left the broker's sequence behind ours:
+  // stop taking fresh batches, let retries settle, then bump the epoch
+  // (InitProducerId with the current id), which restarts sequences at 0.
+  const bool broken = idempotent_ && producer_id_ >= 0 && accumulator_.sequence_broken();
+  const bool bump = broken && in_flight_.empty() && !accumulator_.has_sequenced_queued();
+  const bool need_id = idempotent_ && (producer_id_ < 0 || bump) && accumulator_.queued_batches() > 0;
   bool need_metadata = false;
   std::vector<std::unique_ptr<producer_batch>> drained;
   if (!need_id) {
@@ -116,7 +128,7 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
           need_metadata = true;
           return false;
         },
-        idempotent_ ? producer_id_ : -1);
+        idempotent_ ? producer_id_ : -1, !broken);
   }
   const int64_t pid = producer_id_;
   const int16_t epoch = producer_epoch_;
@@ -177,7 +189,7 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
   }
 
   if (need_metadata) metadata_.maybe_refresh();
-  if (need_id && now >= init_at) init_producer_id();
+  if (need_id && now >= init_at) init_producer_id(bump);
   for (uint64_t id : overdue) {
     for (auto& [address, s] : streams_) {
       if (s->id() == id) s->cancel();

@@ -33,6 +33,7 @@ namespace v1 = ::kappa::v1;
 enum class produce_fault {
   not_leader,          // answer NOT_LEADER_OR_FOLLOWER, append nothing
   drop_response,       // append, then break the stream instead of answering
+  too_large,           // answer MESSAGE_TOO_LARGE (not retriable), append nothing
 };
 
 struct produce_attempt {
@@ -118,10 +119,23 @@ class fake_broker_state {
     }
   }
 
-  void init_producer_id(v1::InitProducerIdResponse* response) {
+  // A fresh id, or the same id with the next epoch (the dedup window of a
+  // bumped producer starts empty).
+  void init_producer_id(const v1::InitProducerIdRequest& request, v1::InitProducerIdResponse* response) {
+    ++init_requests_;
+    std::lock_guard lock(mu_);
+    if (request.producer_id() >= 0) {
+      response->set_producer_id(request.producer_id());
+      response->set_producer_epoch(request.producer_epoch() + 1);
+      for (auto it = dedup_.begin(); it != dedup_.end();) {
+        it = it->first.second == request.producer_id() ? dedup_.erase(it) : std::next(it);
+      }
+      return;
+    }
     response->set_producer_id(next_producer_id_++);
     response->set_producer_epoch(0);
   }
+  int init_requests() const { return init_requests_.load(); }
 
   // Returns false when the response must be dropped (the stream broken).
   bool produce(const v1::ProduceRequest& request, v1::ProduceResponse* response) {
@@ -258,6 +272,10 @@ class fake_broker_state {
         out->set_error_code(v1::NOT_LEADER_OR_FOLLOWER);
         return;
       }
+      if (fault == produce_fault::too_large) {
+        out->set_error_code(v1::MESSAGE_TOO_LARGE);
+        return;
+      }
       int64_t base = -1;
       if (h.producer_id >= 0) {
         auto& window = dedup_[{tp, h.producer_id}];
@@ -296,6 +314,7 @@ class fake_broker_state {
   std::deque<produce_fault> faults_;
   std::atomic<bool> withhold_{false};
   std::atomic<int> metadata_requests_{0};
+  std::atomic<int> init_requests_{0};
   std::atomic<int> produce_requests_{0};
   std::atomic<int64_t> next_producer_id_{1000};
 };
@@ -371,9 +390,9 @@ class fake_broker_service : public v1::Broker::CallbackService {
     state_->metadata(*q, r);
     return done(c);
   }
-  grpc::ServerUnaryReactor* InitProducerId(grpc::CallbackServerContext* c, const v1::InitProducerIdRequest*,
+  grpc::ServerUnaryReactor* InitProducerId(grpc::CallbackServerContext* c, const v1::InitProducerIdRequest* q,
                                            v1::InitProducerIdResponse* r) override {
-    state_->init_producer_id(r);
+    state_->init_producer_id(*q, r);
     return done(c);
   }
   grpc::ServerUnaryReactor* Produce(grpc::CallbackServerContext* c, const v1::ProduceRequest* q,

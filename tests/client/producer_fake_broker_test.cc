@@ -225,3 +225,24 @@ TEST_CASE("acks=none and compression deliver without waiting for offsets", "[cli
   for (int i = 0; i < 100 && values(*state, {"t", 0}).size() < 50; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   CHECK(values(*state, {"t", 0}).size() == 50);
 }
+
+TEST_CASE("after a batch fails for good the producer bumps its epoch and keeps delivering", "[client][producer][idempotence]") {
+  auto state = std::make_shared<fake_broker_state>();
+  state->create_topic("t", 1);
+  fake_broker broker(state);
+  auto producer = make_producer(config_for(broker));
+  auto a = producer->send({.topic = "t", .value = "a"});
+  REQUIRE(get(a).ok());
+  state->inject(produce_fault::too_large);
+  auto b = producer->send({.topic = "t", .value = "b"});
+  auto rb = get(b);
+  CHECK(rb.status.code() == kappa::client_errc::message_too_large);
+  // Without the bump "c" would carry sequence 2 where the broker expects 1
+  // and fail with OUT_OF_ORDER_SEQUENCE_NUMBER forever.
+  auto c = producer->send({.topic = "t", .value = "c"});
+  auto rc = get(c);
+  REQUIRE(rc.ok());
+  CHECK(rc.offset == 1);
+  CHECK(state->init_requests() == 2);
+  CHECK(values(*state, {"t", 0}) == std::vector<std::string>{"a", "c"});
+}
