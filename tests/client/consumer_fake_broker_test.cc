@@ -196,3 +196,21 @@ TEST_CASE("admin list_offsets: earliest, latest, by time, unknown partition", "[
   CHECK((*listed)[2].timestamp_ms == 1003);
   CHECK((*listed)[3].status.code() == kappa::client_errc::unknown_topic_or_partition);
 }
+
+TEST_CASE("a broker restart while consuming: the consumer reconnects and continues", "[client][consumer]") {
+  auto state = make_state();
+  auto broker = std::make_unique<fake_broker>(state);
+  const int port = broker->port();
+  auto config = config_for(*broker, kappa::offset_reset::earliest);
+  config.client.reconnect_backoff_max_ms = 200;
+  auto c = make_consumer(config);
+  REQUIRE(c->assign({tp0}).ok());
+  CHECK(poll_offsets(*c, 9).size() == 9);
+  broker.reset();
+  auto idle = c->poll(300);  // fetches fail meanwhile; poll just returns nothing
+  REQUIRE(idle.ok());
+  CHECK(idle->empty());
+  state->append_raw(tp0, batch(3, false, 10, 3000));
+  broker = std::make_unique<fake_broker>(state, port);
+  CHECK(poll_offsets(*c, 3) == std::vector<int64_t>{10, 11, 12});
+}

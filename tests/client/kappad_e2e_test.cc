@@ -190,3 +190,75 @@ TEST_CASE("end to end against kappad: create, produce, consume, seek, offsets", 
   REQUIRE(described->size() == 1);
   CHECK((*described)[0].partitions.size() == 3);
 }
+
+TEST_CASE("end to end against kappad: admin configs, delete records, delete topics", "[client][e2e]") {
+  const std::string binary = kappad_path();
+  if (!std::filesystem::exists(binary)) {
+    WARN("kappad not built at " << binary << ": skipping the libkappa end-to-end admin test");
+    return;
+  }
+  kappad_process kappad(binary);
+  INFO("kappad log: " << kappad.log());
+  kappa::client_config cc;
+  cc.bootstrap = kappad.address();
+  cc.request_timeout_ms = 10000;
+  cc.retry_backoff_min_ms = 50;
+  auto made = kappa::admin::create(cc);
+  REQUIRE(made.ok());
+  auto& admin = *made.value();
+  auto created = admin.create_topics({{.name = "cfg", .partitions = 1, .configs = {{"retention.ms", "3600000"}}}});
+  REQUIRE(created.ok());
+  REQUIRE((*created)[0].status.ok());
+  auto again = admin.create_topics({{.name = "cfg", .partitions = 1}});
+  REQUIRE(again.ok());
+  CHECK((*again)[0].status.code() == kappa::client_errc::topic_already_exists);
+  auto bad = admin.create_topics({{.name = "bad/name", .partitions = 1}});
+  REQUIRE(bad.ok());
+  CHECK((*bad)[0].status.code() == kappa::client_errc::invalid_topic);
+
+  auto configs = admin.describe_configs({"cfg"});
+  REQUIRE(configs.ok());
+  REQUIRE(configs->size() == 1);
+  auto find = [](const kappa::topic_configs& tc, const std::string& name) -> const kappa::config_entry* {
+    for (const auto& e : tc.entries) {
+      if (e.name == name) return &e;
+    }
+    return nullptr;
+  };
+  const auto* retention = find((*configs)[0], "retention.ms");
+  REQUIRE(retention != nullptr);
+  CHECK(retention->value == "3600000");
+  CHECK_FALSE(retention->is_default);
+
+  auto altered = admin.alter_configs({{.topic = "cfg", .set = {{"retention.ms", "7200000"}}}});
+  REQUIRE(altered.ok());
+  REQUIRE((*altered)[0].status.ok());
+  configs = admin.describe_configs({"cfg"});
+  REQUIRE(configs.ok());
+  REQUIRE(find((*configs)[0], "retention.ms") != nullptr);
+  CHECK(find((*configs)[0], "retention.ms")->value == "7200000");
+
+  // Ten records, then delete the first four.
+  kappa::producer_config pc;
+  pc.client = cc;
+  auto producer = kappa::producer::create(pc);
+  REQUIRE(producer.ok());
+  for (int i = 0; i < 10; ++i) producer.value()->send({.topic = "cfg", .value = std::to_string(i)}, nullptr);
+  REQUIRE(producer.value()->flush(30000).ok());
+  auto deleted = admin.delete_records({{{"cfg", 0}, 4}});
+  REQUIRE(deleted.ok());
+  REQUIRE(deleted->size() == 1);
+  REQUIRE((*deleted)[0].status.ok());
+  CHECK((*deleted)[0].low_watermark == 4);
+  auto earliest = admin.list_offsets({{{"cfg", 0}, kappa::kEarliestOffsetSpec}});
+  REQUIRE(earliest.ok());
+  CHECK((*earliest)[0].offset == 4);
+
+  auto removed = admin.delete_topics({"cfg"});
+  REQUIRE(removed.ok());
+  REQUIRE((*removed)[0].status.ok());
+  auto described = admin.describe_topics({"cfg"});
+  REQUIRE(described.ok());
+  REQUIRE(described->size() == 1);
+  CHECK((*described)[0].status.code() == kappa::client_errc::unknown_topic_or_partition);
+}
