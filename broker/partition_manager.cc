@@ -236,6 +236,7 @@ Status partition_manager::close() {
   impl_->stopping.store(true);
   metrics_.set_partition_source(nullptr);
   // Appends already queued finish (the pools run out of work, then stop).
+  rt_->admin.join();
   rt_->workers.join();
   rt_->flushers.join();
   Status first;

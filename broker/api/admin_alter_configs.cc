@@ -1,5 +1,5 @@
 // AlterConfigs: incremental (set some, reset some to defaults), validated
-// as a whole before anything changes. Runs on the blocking pool.
+// as a whole before anything changes. Runs on the admin pool.
 #include "broker/api/services.h"
 #include "broker/topic_name.h"
 

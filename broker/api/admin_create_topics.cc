@@ -1,5 +1,5 @@
 // CreateTopics: validates name, partitions, replication factor and configs;
-// persists the topic, then opens its partitions. Runs on the blocking pool.
+// persists the topic, then opens its partitions. Runs on the admin pool.
 #include "broker/api/services.h"
 
 namespace kappa::broker {

@@ -1,5 +1,5 @@
 // DeleteTopics: removes the topic from the store (durably, first), then
-// retires and deletes its partitions. Runs on the blocking pool.
+// retires and deletes its partitions. Runs on the admin pool.
 #include "broker/api/services.h"
 #include "broker/topic_name.h"
 

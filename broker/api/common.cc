@@ -21,7 +21,7 @@ v1::ErrorCode to_error_code(const Status& st) {
 }
 
 void run_blocking(partition_manager& pm, std::function<void()> work) {
-  asio::post(pm.rt().flushers, std::move(work));
+  asio::post(pm.rt().admin, std::move(work));
 }
 
 }  // namespace kappa::broker

@@ -35,11 +35,14 @@ class produce_stream final
     v1::ProduceRequest req;
     {
       std::lock_guard lk(mu_);
-      reading_ = false;
       if (!ok || finished_) {  // the client half-closed (or the call is over)
+        reading_ = false;
         read_done_ = true;
         return maybe_finish_locked();
       }
+      // reading_ stays true until this request is dispatched: a completion
+      // on another thread must not start the next read (and dispatch it)
+      // before this one, or requests would reach a partition out of order.
       slots_.push_back(s);
       req = std::move(req_);
       req_.Clear();
@@ -54,6 +57,7 @@ class produce_stream final
       self->pump_locked();
     });
     std::lock_guard lk(mu_);
+    reading_ = false;
     pump_locked();
   }
 

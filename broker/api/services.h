@@ -97,7 +97,8 @@ class call_timer {
 // The per-partition error code and message of a Status.
 v1::ErrorCode to_error_code(const Status& st);
 
-// Runs `work` on the blocking pool (metadata writes, topic creation).
+// Runs `work` on the admin pool (metadata writes, topic creation: calls
+// that may fsync or wait).
 void run_blocking(partition_manager& pm, std::function<void()> work);
 
 // Produce's core, shared by Produce and ProduceStream: appends every
