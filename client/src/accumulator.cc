@@ -49,7 +49,8 @@ int32_t accumulator::pick_sticky(const std::string& topic, int32_t partition_cou
 
 int32_t accumulator::append(const std::string& topic, std::optional<int32_t> partition,
                             int32_t partition_count, format::record record, size_t bytes,
-                            delivery_callback callback, int64_t now_ms, int64_t deadline_ms) {
+                            delivery_callback callback, int64_t now_ms, int64_t deadline_ms,
+                            bool* plan_changed) {
   KAPPA_ASSERT(partition_count > 0);
   KAPPA_ASSERT(!partition || (*partition >= 0 && *partition < partition_count));
   const bool sticky = !partition && !record.key;
@@ -57,6 +58,8 @@ int32_t accumulator::append(const std::string& topic, std::optional<int32_t> par
               : record.key ? key_partition(*record.key, partition_count)
                            : pick_sticky(topic, partition_count, bytes);
   partition_state& s = state({topic, p});
+  const size_t sealed_before = s.sealed.size();
+  const bool had_open = s.open != nullptr;
   if (s.open && !s.open->records.empty() && s.open->size_bytes + bytes > options_.batch_bytes) seal(s);
   if (!s.open) {
     s.open = std::make_unique<producer_batch>();
@@ -73,6 +76,7 @@ int32_t accumulator::append(const std::string& topic, std::optional<int32_t> par
   buffer_used_ += bytes;
   if (sticky) sticky_[topic].batch_id = b.id;
   if (b.size_bytes >= options_.batch_bytes) seal(s);
+  if (plan_changed != nullptr) *plan_changed = !had_open || s.sealed.size() != sealed_before || !s.open;
   return p;
 }
 

@@ -62,11 +62,13 @@ class accumulator {
   // Appends a record, choosing its partition when `partition` is absent
   // (murmur2 of the key, else the topic's sticky partition; a new sticky
   // partition is picked when the sticky one's batch is sealed or the record
-  // would overflow it). Returns the partition. REQUIRES: partition_count >
-  // 0, an explicit partition < partition_count, has_room(bytes).
+  // would overflow it). Returns the partition. *plan_changed (if given) is
+  // set when a batch was opened or sealed: the sender's next wake-up moved.
+  // REQUIRES: partition_count > 0, an explicit partition <
+  // partition_count, has_room(bytes).
   int32_t append(const std::string& topic, std::optional<int32_t> partition, int32_t partition_count,
                  format::record record, size_t bytes, delivery_callback callback, int64_t now_ms,
-                 int64_t deadline_ms);
+                 int64_t deadline_ms, bool* plan_changed = nullptr);
 
   // Seals open batches that lingered linger_ms (or all of them when
   // flush_all), then takes, per partition, the sealed batches that may go

@@ -83,14 +83,13 @@ void producer::impl::send(producer_record record, delivery_callback callback) {
                                                  std::to_string(config_.max_block_ms) + ")");
   }
   const int64_t now = now_ms();
-  const int64_t before = accumulator_.next_ready_ms();
-  const size_t queued = accumulator_.queued_batches();
+  bool plan_changed = false;
   accumulator_.append(record.topic, record.partition, *count, std::move(r), bytes, std::move(callback), now,
-                      now + config_.delivery_timeout_ms);
+                      now + config_.delivery_timeout_ms, &plan_changed);
   ++outstanding_;
-  // Wake the sender only when its plan changes: a new linger timer or a
-  // full batch; not for every record.
-  if (accumulator_.next_ready_ms() < before || accumulator_.queued_batches() != queued) sender_cv_.notify_one();
+  // Wake the sender only when its plan changes (a new linger timer, a full
+  // batch), not for every record.
+  if (plan_changed) sender_cv_.notify_one();
 }
 
 Status producer::impl::flush(int64_t timeout_ms) {
