@@ -14,9 +14,17 @@ constexpr const char* kFooter =
     "                                                   file or a partition directory\n"
     "  log verify PATH [--output text|json]             check a partition for torn tails and\n"
     "                                                   corruption\n"
-    "Run `kappactl <command> --help` for details.\n"
-    "Exit codes: 0 ok; 1 torn tail (log verify) or damage found (log dump); 2 corruption;\n"
-    "3 usage error, missing path or I/O failure. Every failure prints one line on stderr.";
+    "  topic create|list|describe|delete|alter-config   manage topics and their configs\n"
+    "  cluster describe                                 brokers and controller\n"
+    "  produce TOPIC                                    one record per stdin line\n"
+    "  consume TOPIC                                    print records (kcat-style --format)\n"
+    "  offsets TOPIC [--time T]                         earliest/latest (or at-time) offsets\n"
+    "  delete-records TOPIC --partition P --before O    move the log start offset\n"
+    "Broker commands take --bootstrap HOST:PORT (default $KAPPA_BOOTSTRAP, else\n"
+    "127.0.0.1:9092) and --timeout-ms. Run `kappactl <command> --help` for details.\n"
+    "Exit codes: 0 ok; 1 the request failed (broker commands), torn tail (log verify) or\n"
+    "damage found (log dump); 2 corruption; 3 usage error, missing path or I/O failure.\n"
+    "Every failure prints one line on stderr.";
 
 }  // namespace
 
@@ -25,6 +33,11 @@ int main(int argc, char** argv) {
                "kappactl");
   app.require_subcommand(1);
   int exit_code = kappa::kappactl::kExitOk;
+  kappa::kappactl::add_topic_commands(app, exit_code);
+  kappa::kappactl::add_cluster_commands(app, exit_code);
+  kappa::kappactl::add_produce_command(app, exit_code);
+  kappa::kappactl::add_consume_command(app, exit_code);
+  kappa::kappactl::add_offsets_commands(app, exit_code);
   kappa::kappactl::add_log_commands(app, exit_code);
   // Set after the groups are added: CLI11 copies a parent's footer into
   // subcommands created later.
