@@ -22,8 +22,13 @@ struct admin::impl {
     const int64_t deadline = client::now_ms() + config.request_timeout_ms;
     Status last;
     for (int attempt = 1;; ++attempt) {
-      for (const auto& address : metadata.any_brokers()) {
+      const auto addresses = metadata.any_brokers();
+      for (const auto& address : addresses) {
         grpc::ClientContext context;
+        // With one address there is nothing else to try: wait (bounded by
+        // the deadline) for the channel to connect rather than fail fast, so
+        // a broker that is still starting is found as soon as it listens.
+        context.set_wait_for_ready(addresses.size() == 1);
         context.set_deadline(std::chrono::system_clock::now() +
                              std::chrono::milliseconds(std::max<int64_t>(1, deadline - client::now_ms())));
         grpc::Status status = rpc(pool.admin(address), &context);

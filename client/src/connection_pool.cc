@@ -18,6 +18,23 @@ std::vector<std::string> parse_bootstrap(const std::string& list) {
   return out;
 }
 
+// An IPv4 literal goes straight to gRPC's ipv4: resolver; anything else
+// ("localhost:9092", "dns:///...") is resolved as usual.
+std::string channel_target(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || address.find("://") != std::string::npos) return address;
+  int dots = 0;
+  for (size_t i = 0; i < colon; ++i) {
+    const char c = address[i];
+    if (c == '.') {
+      ++dots;
+    } else if (c < '0' || c > '9') {
+      return address;
+    }
+  }
+  return dots == 3 ? "ipv4:" + address : address;
+}
+
 connection_pool::connection_pool(const client_config& config)
     : config_(config), bootstrap_(parse_bootstrap(config.bootstrap)) {}
 
@@ -34,7 +51,7 @@ connection_pool::connection& connection_pool::get(const std::string& address) {
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::min(100, reconnect_max));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, reconnect_max);
   connection c;
-  c.channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  c.channel = grpc::CreateCustomChannel(channel_target(address), grpc::InsecureChannelCredentials(), args);
   c.broker = v1::Broker::NewStub(c.channel);
   c.admin = v1::Admin::NewStub(c.channel);
   return connections_.emplace(address, std::move(c)).first->second;

@@ -42,8 +42,10 @@ Status metadata_cache::refresh(const std::vector<std::string>& topics) {
   }
   if (request.topics_size() == 0) return Status();  // empty would mean "all topics"
   Status last = client_error(client_errc::transport, "metadata: no broker address to ask");
-  for (const auto& address : any_brokers()) {
+  const auto addresses = any_brokers();
+  for (const auto& address : addresses) {
     grpc::ClientContext context;
+    context.set_wait_for_ready(addresses.size() == 1);  // see admin.cc
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::milliseconds(pool_.config().request_timeout_ms));
     v1::MetadataResponse response;

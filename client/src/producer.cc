@@ -41,7 +41,7 @@ void producer::impl::send(producer_record record, delivery_callback callback) {
     r.topic = record.topic;
     r.partition = record.partition.value_or(-1);
     r.status = client_error(e, message);
-    callback(r);
+    if (callback) callback(r);
   };
   {
     std::lock_guard lock(mu_);
