@@ -45,9 +45,17 @@ Status metadata_cache::refresh(const std::vector<std::string>& topics) {
   const auto addresses = any_brokers();
   for (const auto& address : addresses) {
     grpc::ClientContext context;
-    context.set_wait_for_ready(addresses.size() == 1);  // see admin.cc
-    context.set_deadline(std::chrono::system_clock::now() +
-                         std::chrono::milliseconds(pool_.config().request_timeout_ms));
+    // With one address, wait for the channel to connect (see admin.cc), but
+    // only about a backoff period: background threads (the producer's
+    // sender, the consumer's fetcher) call this and must stay responsive to
+    // close(); they retry anyway.
+    const bool wait = addresses.size() == 1;
+    const auto& config = pool_.config();
+    const int64_t timeout_ms =
+        wait ? std::min(config.request_timeout_ms, std::max<int64_t>(1000, config.retry_backoff_max_ms))
+             : config.request_timeout_ms;
+    context.set_wait_for_ready(wait);
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms));
     v1::MetadataResponse response;
     grpc::Status status = pool_.broker(address)->Metadata(&context, request, &response);
     if (!status.ok()) {

@@ -214,3 +214,19 @@ TEST_CASE("a broker restart while consuming: the consumer reconnects and continu
   broker = std::make_unique<fake_broker>(state, port);
   CHECK(poll_offsets(*c, 3) == std::vector<int64_t>{10, 11, 12});
 }
+
+TEST_CASE("closing a consumer whose broker is gone is bounded", "[client][consumer]") {
+  auto state = make_state();
+  auto broker = std::make_unique<fake_broker>(state);
+  auto c = make_consumer(config_for(*broker, kappa::offset_reset::earliest));
+  REQUIRE(c->assign({tp0}).ok());
+  CHECK(poll_offsets(*c, 9).size() == 9);
+  broker.reset();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto started = std::chrono::steady_clock::now();
+  c->close();
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+  auto polled = c->poll(10);
+  REQUIRE_FALSE(polled.ok());
+  CHECK(polled.status().code() == kappa::client_errc::closed);
+}

@@ -246,3 +246,21 @@ TEST_CASE("after a batch fails for good the producer bumps its epoch and keeps d
   CHECK(state->init_requests() == 2);
   CHECK(values(*state, {"t", 0}) == std::vector<std::string>{"a", "c"});
 }
+
+TEST_CASE("closing while the broker is gone is bounded and fails what is pending", "[client][producer]") {
+  auto state = std::make_shared<fake_broker_state>();
+  state->create_topic("t", 1);
+  auto broker = std::make_unique<fake_broker>(state);
+  auto producer = make_producer(config_for(*broker));
+  auto a = producer->send({.topic = "t", .value = "a"});
+  REQUIRE(get(a).ok());
+  broker.reset();
+  auto b = producer->send({.topic = "t", .value = "b"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto started = std::chrono::steady_clock::now();
+  CHECK_FALSE(producer->close(200).ok());
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(3));
+  CHECK(get(b, 1).status.code() == kappa::client_errc::closed);
+  auto late = producer->send({.topic = "t", .value = "c"});
+  CHECK(get(late, 1).status.code() == kappa::client_errc::closed);
+}
