@@ -117,6 +117,13 @@ TEST_CASE("offsets per partition, at a time, and delete-records", "[kappactl][da
   REQUIRE(r.exit_code == 0);
   CHECK(lines(r.out)[1] == "partition 1  offset 6  timestamp -1");
 
+  // A zone offset is the same instant as its UTC spelling.
+  CHECK(ctl(k, {"offsets", "o", "--time", "2026-11-22T11:00:00.5+01:00"}).out ==
+        ctl(k, {"offsets", "o", "--time", "2026-11-22T10:00:00.500Z"}).out);
+  r = ctl(k, {"offsets", "o", "--time", "2026-13-01T00:00:00Z"});
+  CHECK(r.exit_code == 1);
+  CHECK(lines(r.err).size() == 1);
+
   r = ctl(k, {"delete-records", "o", "--partition", "1", "--before", "4"});
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
@@ -147,6 +154,21 @@ TEST_CASE("produce at acks 0, 1 and all; a large input is all acknowledged", "[k
   }
   CHECK(total >= 10000);
   CHECK(total <= 15000);
+}
+
+TEST_CASE("produce exits non-zero with one line when a record is refused",
+          "[kappactl][data][errors]") {
+  kappad_process k;
+  REQUIRE(ctl(k, {"topic", "create", "small", "--partitions", "1", "--config",
+                  "max.message.bytes=1024"})
+              .exit_code == 0);
+  run_result r = ctl(k, {"produce", "small"}, "short\n" + std::string(4000, 'x') + "\n");
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  REQUIRE(lines(r.err).size() == 1);
+  CHECK(r.err.find("not acknowledged") != std::string::npos);
+  // Both lines went in one batch, which the broker refused whole.
+  CHECK(r.err.find("too large") != std::string::npos);
 }
 
 }  // namespace
