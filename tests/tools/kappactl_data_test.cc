@@ -80,9 +80,10 @@ TEST_CASE("consume --from an offset, the end, -N and a time", "[kappactl][data]"
   REQUIRE(r.exit_code == 0);
   CHECK(r.out.empty());
 
-  // --follow waits for records produced after it started.
+  // --follow waits for records produced after it started (from offset 15,
+  // the end, so a slow start cannot miss them).
   temp_dir io;
-  pid_t follower = spawn({kKappactl, "consume", "log", "--from", "end", "--follow", "--count", "2",
+  pid_t follower = spawn({kKappactl, "consume", "log", "--from", "15", "--follow", "--count", "2",
                           "--bootstrap", k.address()},
                          "", io / "out", io / "err");
   std::this_thread::sleep_for(std::chrono::milliseconds(1000));
