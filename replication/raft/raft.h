@@ -1,0 +1,203 @@
+// kappa::raft::node: one replica of one Raft group, as a pure state machine
+// in the style of etcd's raft. No threads, clocks, sockets or files: time is
+// tick(), the network is step() and ready().messages, the disk is the
+// log_view it reads and ready() for what to write.
+//
+// THE READY / ADVANCE PROTOCOL. After any call (tick, step, propose, ...),
+// when has_ready(), the caller takes rd = ready() and, in this order:
+//   1. persists: first drops stable entries at or after rd.truncate_from (if
+//      set), then appends rd.entries, then writes rd.hard (if set); all
+//      durably (fsync) before step 2. The log_view must show the result.
+//   2. sends rd.messages. They may promise what step 1 wrote (a vote, an
+//      append acknowledgement), so never before it.
+//   3. applies rd.committed_entries (always already persisted locally). For
+//      Kappa the state machine is the log itself: this moves the high
+//      watermark to the last committed offset + 1.
+//   4. calls advance(rd). No other call may come between ready() and
+//      advance(rd) (asserted).
+// rd.soft (leader, role) is informational and needs no persistence.
+//
+// INVARIANTS (asserted): commit never goes backwards; nothing at or below
+// commit is ever truncated; at most one vote per term; a leader only counts
+// entries of its own term for commit (§5.4.2).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "proto/format/result.h"
+#include "replication/raft/log_view.h"
+#include "replication/raft/progress.h"
+#include "replication/raft/raft_log.h"
+#include "replication/raft/types.h"
+
+namespace kappa::raft {
+
+struct options {
+  node_id id;
+  // Read-only view of stable storage. Must outlive the node; only the caller
+  // writes to it, as told by ready().
+  const log_view* log = nullptr;
+  // As persisted (a fresh node: term 0, no vote, commit -1).
+  hard_state hard;
+  // The membership as of offset conf_index (<= hard.commit); the node scans
+  // the log after conf_index for later config entries. A fresh group passes
+  // its initial membership with conf_index = -1. A node that is joining a
+  // group passes an empty config: it learns its membership from the leader.
+  config conf;
+  log_index conf_index = no_index;
+  // The last offset already applied (<= hard.commit, an entry end);
+  // committed entries after it are handed out again.
+  log_index applied = no_index;
+
+  // A follower that hears no leader for a random [election_tick,
+  // 2 * election_tick) ticks campaigns (Raft §5.2); a leader sends
+  // heartbeats every heartbeat_tick ticks.
+  int election_tick = 10;
+  int heartbeat_tick = 1;
+  uint64_t seed = 0;               // seeds the election timeout PRNG
+  bool pre_vote = true;            // dissertation §9.6
+  bool check_quorum = true;        // dissertation §6.2: leaders step down without a majority
+  uint64_t max_msg_bytes = 1 << 20;     // payload bytes per append (at least one entry)
+  size_t max_inflight = 64;             // appends in flight per follower, in replicate state
+  uint64_t max_committed_bytes = 64 << 20;  // committed entry payload bytes per ready
+};
+
+struct ready {
+  std::optional<soft_state> soft;    // changed leader or role
+  std::optional<hard_state> hard;    // persist if set
+  // A follower must drop the stable entries at and after this offset (an
+  // entry boundary, always above commit) before appending `entries`.
+  std::optional<log_index> truncate_from;
+  std::vector<entry> entries;        // append to stable storage
+  std::vector<message> messages;     // send after persisting
+  std::vector<entry> committed_entries;  // apply (already persisted)
+};
+
+class node {
+ public:
+  // Checks the options (REQUIRES-style mistakes come back as errors).
+  static Result<std::unique_ptr<node>> create(const options& opts);
+
+  // Advances logical time by one tick.
+  void tick();
+  // Handles a message from a peer. Messages from older terms are answered or
+  // ignored; an error only for a malformed message.
+  Status step(const message& m);
+  // Leader only: appends one entry of offset_count offsets carrying payload
+  // and returns its base offset. errc::not_leader (with the leader's id in
+  // the message and in leader()) elsewhere; errc::transfer_in_progress
+  // during a leadership transfer.
+  Result<log_index> propose(std::string payload, int64_t offset_count);
+  // Leader only: one membership change, appended as a config entry and in
+  // effect as soon as it is appended (dissertation §4.1). Refused while an
+  // earlier change is uncommitted or before the leader has committed an
+  // entry of its term. A leader that removes itself steps down once the
+  // change is committed.
+  Status propose_config_change(config_change cc);
+  // Leader only: brings `to` up to date, then sends it timeout_now
+  // (dissertation §3.10). Aborted after an election timeout.
+  Status transfer_leadership(node_id to);
+  // Starts an election now (as if the election timeout had fired).
+  void campaign();
+
+  bool has_ready() const;
+  ready get_ready();
+  void advance(const ready& rd);
+
+  node_id id() const { return opts_.id; }
+  term_id term() const { return term_; }
+  node_id vote() const { return vote_; }
+  node_id leader() const { return lead_; }
+  raft::role role() const { return role_; }
+  const config& membership() const { return config_; }
+  const raft_log& log() const { return log_; }
+  // Leader only: what it knows about each member (self included while a member).
+  const progress_map& progresses() const { return prs_; }
+  node_id transfer_target() const { return lead_transferee_; }
+  bool promotable() const { return config_.is_voter(opts_.id); }
+
+ private:
+  explicit node(const options& opts);
+
+  // --- roles and elections (raft_election.cc) ---
+  void reset(term_id t);
+  void become_follower(term_id t, node_id lead);
+  void become_pre_candidate();
+  void become_candidate();
+  void become_leader();
+  enum class campaign_kind { pre_election, election, transfer };
+  void start_campaign(campaign_kind kind);
+  enum class vote_result { pending, won, lost };
+  vote_result poll(node_id from, bool granted);
+  void handle_vote_request(const message& m);
+  void step_candidate(const message& m);
+  void tick_election();
+  void tick_heartbeat();
+  bool quorum_active();
+  void reset_randomized_election_timeout();
+  bool past_election_timeout() const { return election_elapsed_ >= randomized_election_timeout_; }
+
+  // --- replication (raft_replication.cc) ---
+  void step_leader(const message& m);
+  void step_follower(const message& m);
+  void handle_append(const message& m);
+  void handle_heartbeat(const message& m);
+  void handle_append_resp(const message& m, progress& pr);
+  void send_append(node_id to, bool send_if_empty = true);
+  void bcast_append();
+  void bcast_heartbeat();
+  void append_entry(entry e);  // leader: appends its own entry
+  // Leader: advances commit from the voters' match indexes (§5.3, §5.4.2).
+  bool maybe_commit();
+  void after_commit();  // leader: broadcast, and step down if it left the config
+  void send(message m);
+  log_index quorum_match() const;
+
+  // --- membership and transfer (raft_membership.cc) ---
+  // Records the config entries among `es` (appended just now) and reverts
+  // configs whose entries were truncated (§4.1: the latest config in the log,
+  // committed or not, is in effect).
+  void track_config_entries(const std::vector<entry>& es);
+  void scan_config_entries();
+  void set_config(const config& c);
+  void abort_transfer() { lead_transferee_ = no_node; }
+
+  hard_state current_hard_state() const { return {term_, vote_, log_.commit()}; }
+  soft_state current_soft_state() const { return {lead_, role_}; }
+
+  options opts_;
+  raft_log log_;
+  term_id term_;
+  node_id vote_ = no_node;
+  node_id lead_ = no_node;
+  raft::role role_ = role::follower;
+  config config_;
+  // (offset, term, config) of config entries, oldest first; the first is at
+  // or below commit and is never reverted.
+  struct config_record {
+    log_index index;
+    term_id term;
+    config conf;
+  };
+  std::vector<config_record> config_history_;
+  progress_map prs_;
+  std::map<node_id, bool> votes_;
+  int election_elapsed_ = 0;
+  int heartbeat_elapsed_ = 0;
+  int randomized_election_timeout_ = 0;
+  node_id lead_transferee_ = no_node;
+  std::vector<message> msgs_;
+  hard_state prev_hard_;
+  soft_state prev_soft_;
+  bool ready_outstanding_ = false;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace kappa::raft
