@@ -145,7 +145,9 @@ ready node::get_ready() {
   }
   if (current_hard_state() != prev_hard_) rd.hard = current_hard_state();
   rd.truncate_from = log_.pending_truncation();
-  if (rd.truncate_from) KAPPA_ASSERT(*rd.truncate_from > log_.commit());
+  // The commit may already cover the entries that replace the truncated
+  // ones, but never what was committed before: compare with the persisted one.
+  if (rd.truncate_from) KAPPA_ASSERT(*rd.truncate_from > prev_hard_.commit);
   rd.entries = log_.unstable_entries();
   rd.messages = std::move(msgs_);
   msgs_.clear();

@@ -1,6 +1,8 @@
 #include "tests/replication/raft_script.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <set>
@@ -403,6 +405,10 @@ std::vector<script_block> run_script(const std::string& text) {
   for (script_block& b : blocks) {
     b.expected = trim_trailing_newlines(b.expected);
     b.actual = trim_trailing_newlines(c.run(parse_command(b.command)));
+    // KAPPA_SCRIPT_TRACE=1 shows each block as it runs, for scripts that abort.
+    if (const char* t = std::getenv("KAPPA_SCRIPT_TRACE"); t && std::string(t) == "1") {
+      std::fprintf(stderr, "%s----\n%s\n\n", b.preamble.c_str(), b.actual.c_str());
+    }
     if (b.actual.empty()) b.actual = "ok";
   }
   return blocks;
