@@ -29,6 +29,7 @@ struct client_bench_options {
   int64_t linger_ms = 5;
   int32_t partitions = 1;  // when the topic is created
   int producers = 1;
+  bool idempotence = true;  // libkappa's default; off only matters for acks 1/all
   std::map<std::string, std::string> topic_configs;  // when the topic is created
   bool baseline = false;
   size_t baseline_download_message_bytes = size_t{1} << 20;

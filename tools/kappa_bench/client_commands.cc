@@ -50,6 +50,9 @@ void add_producer_options(CLI::App* cmd, cli_state& s) {
   cmd->add_option("--partitions", s.o.partitions,
                   "Partitions when the topic is created (default 1)")
       ->check(CLI::Range(1, 100000));
+  cmd->add_option("--idempotence", s.o.idempotence,
+                  "Sequence-numbered, deduplicated batches: true (default, as libkappa) or false")
+      ->default_str("true");
   cmd->add_option("--topic-config", s.configs,
                   "key=value config when the topic is created, e.g. flush.policy=interval");
 }

@@ -54,7 +54,8 @@ std::string client_results_json(const client_bench_options& o, const client_benc
                   ",\"batch_bytes\":" + std::to_string(o.batch_bytes) +
                   ",\"linger_ms\":" + std::to_string(o.linger_ms) +
                   ",\"partitions\":" + std::to_string(o.partitions) +
-                  ",\"producers\":" + std::to_string(o.producers) + "}";
+                  ",\"producers\":" + std::to_string(o.producers) +
+                  ",\"idempotence\":" + (o.idempotence ? "true" : "false") + "}";
   j += ",\"records\":" + std::to_string(r.records) + ",\"bytes\":" + std::to_string(r.bytes) +
        ",\"seconds\":" + fixed(r.seconds, 6) +
        ",\"records_per_sec\":" + fixed(r.records_per_s(), 1) +

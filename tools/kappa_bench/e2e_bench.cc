@@ -50,7 +50,7 @@ Status run_e2e_bench(const client_bench_options& o, client_bench_results& r, std
   producer_config pc;
   pc.client = cc;
   pc.required_acks = o.acks == "0" ? acks::none : o.acks == "1" ? acks::leader : acks::all;
-  pc.idempotence = pc.required_acks != acks::none;
+  pc.idempotence = o.idempotence && pc.required_acks != acks::none;
   pc.linger_ms = o.linger_ms;
   pc.batch_bytes = o.batch_bytes;
   auto p = producer::create(pc);

@@ -57,7 +57,7 @@ Status run_produce_bench(const client_bench_options& o, client_bench_results& r,
   producer_config pc;
   pc.client = client_of(o);
   pc.required_acks = o.acks == "0" ? acks::none : o.acks == "1" ? acks::leader : acks::all;
-  pc.idempotence = pc.required_acks != acks::none;
+  pc.idempotence = o.idempotence && pc.required_acks != acks::none;
   pc.linger_ms = o.linger_ms;
   pc.batch_bytes = o.batch_bytes;
   pc.buffer_bytes = std::max<size_t>(size_t{64} << 20, 8 * o.batch_bytes);
