@@ -107,7 +107,9 @@ class consumer {
 
   // Makes a poll() that is waiting return at once (from any thread).
   void wakeup();
-  // Stops fetching and waits for in-flight fetches to end. Idempotent.
+  // Stops fetching, cancels in-flight fetches and waits for them to end
+  // (promptly; at worst one ListOffsets or metadata round the fetcher is in).
+  // Afterwards poll() fails with client_errc::closed. Idempotent.
   void close();
 
   struct impl;

@@ -100,9 +100,12 @@ class producer {
   // is unknown or the buffer is full; then (or on any other early failure,
   // e.g. a closed producer) the report carries the error.
   std::future<delivery_report> send(producer_record record);
-  // As above; `callback` runs exactly once, on an internal I/O thread (or on
-  // the calling thread for an early failure). It must not block: it holds
-  // up other deliveries. It may call send().
+  // As above; `callback` (may be empty) runs exactly once, on an internal
+  // I/O thread (or on the calling thread for an early failure). It must not
+  // block: it holds up other deliveries. It may call send(), but a send()
+  // that has to wait for buffer space there waits for the very thread that
+  // frees it, so expect queue_full after max_block_ms. It must not call
+  // flush() or close().
   void send(producer_record record, delivery_callback callback);
 
   // Sends everything queued at once (ignoring linger) and waits until every
@@ -110,6 +113,8 @@ class producer {
   Status flush(int64_t timeout_ms = -1);
   // Flushes (up to timeout_ms, -1 = delivery_timeout_ms), then stops: records
   // still pending fail with client_errc::closed, later send()s fail at once.
+  // Returns the flush's status. Blocks at most timeout_ms plus about one
+  // request or metadata round (the sender finishing what it is doing).
   // Idempotent.
   Status close(int64_t timeout_ms = -1);
 
