@@ -21,6 +21,8 @@
 //   add-voter ID | add-learner ID | promote ID | remove-node ID   [leader=ID]
 //   status ID | log ID | crash ID | restart ID
 //   compact ID INDEX          drop persisted entries before INDEX (retention)
+//   check                     cross-node safety: one leader per term, log matching,
+//                             committed entries identical everywhere, commit monotonic
 #pragma once
 
 #include <string>
