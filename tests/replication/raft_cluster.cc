@@ -264,7 +264,6 @@ node_id cluster::find_leader() const {
 std::string cluster::change_config(const command_line& c) {
   node_id target = c.arg_id(0);
   node_id leader = c.has("leader") ? node_id(std::stoull(c.get("leader"))) : find_leader();
-  if (leader == no_node) return "error: no leader";
   config_change cc{.type = config_change::kind::remove, .node = target};
   if (c.name == "add-voter") cc.type = config_change::kind::add_voter;
   if (c.name == "add-learner") cc.type = config_change::kind::add_learner;
@@ -273,7 +272,8 @@ std::string cluster::change_config(const command_line& c) {
   if (!nodes_.count(target)) {
     // A joining node starts empty, with no membership: it learns it from the leader's log.
     sim_node& s = nodes_[target];
-    s.opts = get(leader).opts;
+    s.opts = nodes_.begin()->second.opts;  // same timing and limits as the others
+    s.opts.hard = hard_state{};
     s.opts.id = target;
     s.opts.seed = target.value;
     s.opts.log = s.log.get();
@@ -281,6 +281,7 @@ std::string cluster::change_config(const command_line& c) {
     s.n = std::move(node::create(s.opts)).value();
     out += status_line(target) + " (new, empty)\n";
   }
+  if (leader == no_node) return out + "error: no leader";
   return out + result_text(live(leader).propose_config_change(cc));
 }
 
