@@ -23,6 +23,10 @@ Result<std::unique_ptr<node>> node::create(const options& o) {
   if (o.applied > o.hard.commit || o.conf_index > o.hard.commit) {
     return error(errc::invalid_argument, "applied and conf_index must not exceed commit");
   }
+  if (o.applied < o.log->first_index() - 1 && o.applied < o.hard.commit) {
+    return error(errc::compacted, "entries after applied offset " + std::to_string(o.applied.value) +
+                                      " are no longer in the log");
+  }
   for (node_id v : o.conf.voters) {
     if (o.conf.is_learner(v)) return error(errc::invalid_argument, "a node is both voter and learner");
   }

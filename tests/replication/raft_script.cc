@@ -27,7 +27,9 @@ std::vector<script_block> run_script(const std::string& text) {
     cur = script_block{};
     state = preamble;
   };
+  int line_no = 0;
   while (std::getline(ss, line)) {
+    ++line_no;
     if (state == output) {
       if (line.empty()) {
         finish();
@@ -42,7 +44,10 @@ std::vector<script_block> run_script(const std::string& text) {
       continue;
     }
     cur.preamble += line + "\n";
-    if (line[0] != '#') cur.command = line;
+    if (line[0] != '#') {
+      cur.command = line;
+      cur.line = line_no;
+    }
   }
   finish();
 

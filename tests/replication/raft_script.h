@@ -31,6 +31,7 @@
 namespace kappa::raft::testing {
 
 struct script_block {
+  int line = 0;          // of the command, 1-based
   std::string preamble;  // comment lines and the command line, as written
   std::string command;
   std::string expected;

@@ -68,7 +68,8 @@ void run(const std::string& name) {
   std::string report;
   for (const auto& b : blocks) {
     if (b.expected == b.actual) continue;
-    report += "\n=== " + b.preamble + line_diff(b.expected, b.actual);
+    report += "\n=== " + path.filename().string() + ":" + std::to_string(b.line) + "\n" + b.preamble +
+              line_diff(b.expected, b.actual);
     break;  // later blocks usually differ because of this one
   }
   INFO("first mismatching block (- expected, + actual):" << report);
