@@ -95,6 +95,7 @@ void run(const std::string& name) {
   X("multi_offset") \
   X("flow_control") \
   X("crash_restart") \
+  X("term_inflation_without_pre_vote") \
 
 #define RAFT_SCRIPT_TEST(name) \
   TEST_CASE("raft script " name, "[raft][script]") { run(name); }
