@@ -1,10 +1,10 @@
 // kappa::raft::node: one replica of one Raft group, as a pure state machine
 // in the style of etcd's raft. No threads, clocks, sockets or files: time is
-// tick(), the network is step() and ready().messages, the disk is the
-// log_view it reads and ready() for what to write.
+// tick(), the network is step() and get_ready().messages, the disk is the
+// log_view it reads and get_ready() for what to write.
 //
 // THE READY / ADVANCE PROTOCOL. After any call (tick, step, propose, ...),
-// when has_ready(), the caller takes rd = ready() and, in this order:
+// when has_ready(), the caller takes rd = get_ready() and, in this order:
 //   1. persists: first drops stable entries at or after rd.truncate_from (if
 //      set), then appends rd.entries, then writes rd.hard (if set); all
 //      durably (fsync) before step 2. The log_view must show the result.
@@ -13,7 +13,7 @@
 //   3. applies rd.committed_entries (always already persisted locally). For
 //      Kappa the state machine is the log itself: this moves the high
 //      watermark to the last committed offset + 1.
-//   4. calls advance(rd). No other call may come between ready() and
+//   4. calls advance(rd). No other call may come between get_ready() and
 //      advance(rd) (asserted).
 // rd.soft (leader, role) is informational and needs no persistence.
 //
@@ -42,7 +42,7 @@ namespace kappa::raft {
 struct options {
   node_id id;
   // Read-only view of stable storage. Must outlive the node; only the caller
-  // writes to it, as told by ready().
+  // writes to it, as told by get_ready().
   const log_view* log = nullptr;
   // As persisted (a fresh node: term 0, no vote, commit -1).
   hard_state hard;
