@@ -29,7 +29,8 @@ class log_view {
   // start before lo). Stops once the payload bytes would exceed max_bytes, but
   // always returns at least one entry when lo < hi.
   // REQUIRES: first_index() <= lo < hi <= last_index() + 1, else errc::compacted/unavailable.
-  virtual Result<std::vector<entry>> entries(log_index lo, log_index hi, uint64_t max_bytes) const = 0;
+  virtual Result<std::vector<entry>> entries(log_index lo, log_index hi,
+                                             uint64_t max_bytes) const = 0;
 };
 
 // An in-memory log for tests and simulations. Not thread-safe.

@@ -13,14 +13,18 @@ size_t memory_log::position(log_index i) const {
 }
 
 Result<term_id> memory_log::term(log_index i) const {
-  if (i < start_ - 1) return error(errc::compacted, "offset " + std::to_string(i.value) + " compacted");
-  if (i > last_index()) return error(errc::unavailable, "offset " + std::to_string(i.value) + " not in the log");
+  if (i < start_ - 1)
+    return error(errc::compacted, "offset " + std::to_string(i.value) + " compacted");
+  if (i > last_index())
+    return error(errc::unavailable, "offset " + std::to_string(i.value) + " not in the log");
   if (i == start_ - 1) return start_prev_term_;
   return entries_[position(i)].term;
 }
 
-Result<std::vector<entry>> memory_log::entries(log_index lo, log_index hi, uint64_t max_bytes) const {
-  if (lo < start_) return error(errc::compacted, "offset " + std::to_string(lo.value) + " compacted");
+Result<std::vector<entry>> memory_log::entries(log_index lo, log_index hi,
+                                               uint64_t max_bytes) const {
+  if (lo < start_)
+    return error(errc::compacted, "offset " + std::to_string(lo.value) + " compacted");
   if (hi > last_index() + 1 || lo >= hi) {
     return error(errc::unavailable, "range [" + std::to_string(lo.value) + "," +
                                         std::to_string(hi.value) + ") not in the log");
@@ -38,7 +42,8 @@ Result<std::vector<entry>> memory_log::entries(log_index lo, log_index hi, uint6
 Status memory_log::append(const std::vector<entry>& es) {
   for (const entry& e : es) {
     if (e.base_index != last_index() + 1 || e.last_index < e.base_index) {
-      return error(errc::invalid_argument, "entry " + to_string(e) + " does not continue the log at " +
+      return error(errc::invalid_argument, "entry " + to_string(e) +
+                                               " does not continue the log at " +
                                                std::to_string((last_index() + 1).value));
     }
     entries_.push_back(e);

@@ -24,11 +24,13 @@ Result<std::unique_ptr<node>> node::create(const options& o) {
     return error(errc::invalid_argument, "applied and conf_index must not exceed commit");
   }
   if (o.applied < o.log->first_index() - 1 && o.applied < o.hard.commit) {
-    return error(errc::compacted, "entries after applied offset " + std::to_string(o.applied.value) +
+    return error(errc::compacted, "entries after applied offset " +
+                                      std::to_string(o.applied.value) +
                                       " are no longer in the log");
   }
   for (node_id v : o.conf.voters) {
-    if (o.conf.is_learner(v)) return error(errc::invalid_argument, "a node is both voter and learner");
+    if (o.conf.is_learner(v))
+      return error(errc::invalid_argument, "a node is both voter and learner");
   }
   if (!std::is_sorted(o.conf.voters.begin(), o.conf.voters.end()) ||
       !std::is_sorted(o.conf.learners.begin(), o.conf.learners.end())) {
@@ -60,8 +62,8 @@ Status node::step(const message& m) {
       // within the minimum election timeout ignores vote requests, so a
       // removed or partitioned server cannot depose a healthy leader. A
       // transfer is the leader's own wish and bypasses this.
-      bool in_lease = opts_.check_quorum && lead_ != no_node &&
-                      election_elapsed_ < opts_.election_tick;
+      bool in_lease =
+          opts_.check_quorum && lead_ != no_node && election_elapsed_ < opts_.election_tick;
       if (in_lease && !m.transfer) return {};
     }
     if (m.type == message_type::pre_vote) {
@@ -91,10 +93,16 @@ Status node::step(const message& m) {
     return {};
   }
   switch (role_) {
-    case role::leader: step_leader(m); break;
+    case role::leader:
+      step_leader(m);
+      break;
     case role::candidate:
-    case role::pre_candidate: step_candidate(m); break;
-    case role::follower: step_follower(m); break;
+    case role::pre_candidate:
+      step_candidate(m);
+      break;
+    case role::follower:
+      step_follower(m);
+      break;
   }
   return {};
 }
@@ -113,12 +121,12 @@ void node::send(message m) {
 
 Result<log_index> node::propose(std::string payload, int64_t offset_count) {
   KAPPA_ASSERT(!ready_outstanding_);
-  if (offset_count <= 0) return error(errc::invalid_argument, "an entry occupies at least one offset");
+  if (offset_count <= 0)
+    return error(errc::invalid_argument, "an entry occupies at least one offset");
   if (role_ != role::leader) {
-    return error(errc::not_leader, "node " + std::to_string(opts_.id.value) +
-                                       " is not the leader; leader is " +
-                                       (lead_ == no_node ? std::string("unknown")
-                                                         : std::to_string(lead_.value)));
+    return error(errc::not_leader,
+                 "node " + std::to_string(opts_.id.value) + " is not the leader; leader is " +
+                     (lead_ == no_node ? std::string("unknown") : std::to_string(lead_.value)));
   }
   if (lead_transferee_ != no_node) {
     // Dissertation §3.10: the old leader stops accepting client requests so
@@ -127,8 +135,11 @@ Result<log_index> node::propose(std::string payload, int64_t offset_count) {
                  "leadership is moving to node " + std::to_string(lead_transferee_.value));
   }
   log_index base = log_.last_index() + 1;
-  append_entry({.term = term_, .base_index = base, .last_index = base + (offset_count - 1),
-                .type = entry_type::normal, .payload = std::move(payload)});
+  append_entry({.term = term_,
+                .base_index = base,
+                .last_index = base + (offset_count - 1),
+                .type = entry_type::normal,
+                .payload = std::move(payload)});
   bcast_append();
   return base;
 }

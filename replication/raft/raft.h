@@ -61,22 +61,22 @@ struct options {
   // heartbeats every heartbeat_tick ticks.
   int election_tick = 10;
   int heartbeat_tick = 1;
-  uint64_t seed = 0;               // seeds the election timeout PRNG
-  bool pre_vote = true;            // dissertation §9.6
-  bool check_quorum = true;        // dissertation §6.2: leaders step down without a majority
-  uint64_t max_msg_bytes = 1 << 20;     // payload bytes per append (at least one entry)
-  size_t max_inflight = 64;             // appends in flight per follower, in replicate state
+  uint64_t seed = 0;                 // seeds the election timeout PRNG
+  bool pre_vote = true;              // dissertation §9.6
+  bool check_quorum = true;          // dissertation §6.2: leaders step down without a majority
+  uint64_t max_msg_bytes = 1 << 20;  // payload bytes per append (at least one entry)
+  size_t max_inflight = 64;          // appends in flight per follower, in replicate state
   uint64_t max_committed_bytes = 64 << 20;  // committed entry payload bytes per ready
 };
 
 struct ready {
-  std::optional<soft_state> soft;    // changed leader or role
-  std::optional<hard_state> hard;    // persist if set
+  std::optional<soft_state> soft;  // changed leader or role
+  std::optional<hard_state> hard;  // persist if set
   // A follower must drop the stable entries at and after this offset (an
   // entry boundary, always above commit) before appending `entries`.
   std::optional<log_index> truncate_from;
-  std::vector<entry> entries;        // append to stable storage
-  std::vector<message> messages;     // send after persisting
+  std::vector<entry> entries;            // append to stable storage
+  std::vector<message> messages;         // send after persisting
   std::vector<entry> committed_entries;  // apply (already persisted)
 };
 

@@ -101,8 +101,12 @@ void node::start_campaign(campaign_kind kind) {
   }
   for (node_id id : config_.voters) {
     if (id == opts_.id) continue;
-    send({.type = type, .to = id, .term = vote_term, .log_term = log_.last_term(),
-          .index = log_.last_index(), .transfer = kind == campaign_kind::transfer});
+    send({.type = type,
+          .to = id,
+          .term = vote_term,
+          .log_term = log_.last_term(),
+          .index = log_.last_index(),
+          .transfer = kind == campaign_kind::transfer});
   }
 }
 
@@ -125,8 +129,8 @@ void node::handle_vote_request(const message& m) {
   message_type resp = pre ? message_type::pre_vote_resp : message_type::vote_resp;
   // Raft §5.2: one vote per term, first come first served; a pre-vote for a
   // future term promises nothing, so it may be granted freely.
-  bool can_vote = vote_ == m.from || (vote_ == no_node && lead_ == no_node) ||
-                  (pre && m.term > term_);
+  bool can_vote =
+      vote_ == m.from || (vote_ == no_node && lead_ == no_node) || (pre && m.term > term_);
   // Learners never vote: they are not part of any quorum.
   bool member = promotable();
   if (can_vote && member && log_.is_up_to_date(m.index, m.log_term)) {  // Raft §5.4.1
@@ -142,8 +146,8 @@ void node::handle_vote_request(const message& m) {
 }
 
 void node::step_candidate(const message& m) {
-  message_type my_resp = role_ == role::pre_candidate ? message_type::pre_vote_resp
-                                                      : message_type::vote_resp;
+  message_type my_resp =
+      role_ == role::pre_candidate ? message_type::pre_vote_resp : message_type::vote_resp;
   switch (m.type) {
     case message_type::append:
       become_follower(m.term, m.from);  // Raft §5.2: a leader of our term exists

@@ -30,7 +30,8 @@ term_id raft_log::last_term() const {
 }
 
 Result<term_id> raft_log::term(log_index i) const {
-  if (i > last_index()) return error(errc::unavailable, "offset " + std::to_string(i.value) + " beyond the log");
+  if (i > last_index())
+    return error(errc::unavailable, "offset " + std::to_string(i.value) + " beyond the log");
   if (!unstable_.empty() && i >= unstable_.front().base_index) {
     auto it = std::partition_point(unstable_.begin(), unstable_.end(),
                                    [i](const entry& e) { return e.last_index < i; });
@@ -50,7 +51,8 @@ bool raft_log::match_term(log_index i, term_id t) const {
 }
 
 Result<entry> raft_log::entry_at(log_index i) const {
-  if (i > last_index()) return error(errc::unavailable, "offset " + std::to_string(i.value) + " beyond the log");
+  if (i > last_index())
+    return error(errc::unavailable, "offset " + std::to_string(i.value) + " beyond the log");
   if (!unstable_.empty() && i >= unstable_.front().base_index) {
     auto it = std::partition_point(unstable_.begin(), unstable_.end(),
                                    [i](const entry& e) { return e.last_index < i; });

@@ -83,11 +83,12 @@ Status node::propose_config_change(config_change cc) {
   if (role_ != role::leader) {
     return error(errc::not_leader, "node " + std::to_string(opts_.id.value) + " is not the leader");
   }
-  if (lead_transferee_ != no_node) return error(errc::transfer_in_progress, "leadership transfer in progress");
+  if (lead_transferee_ != no_node)
+    return error(errc::transfer_in_progress, "leadership transfer in progress");
   if (config_history_.back().index > log_.commit()) {
-    return error(errc::config_change_pending, "config entry at " +
-                                                  std::to_string(config_history_.back().index.value) +
-                                                  " is not committed yet");
+    return error(errc::config_change_pending,
+                 "config entry at " + std::to_string(config_history_.back().index.value) +
+                     " is not committed yet");
   }
   // Dissertation §4.1 (and Ongaro's 2015 raft-dev correction): a new leader
   // must commit an entry of its term before changing the config, or two
@@ -100,16 +101,20 @@ Status node::propose_config_change(config_change cc) {
   switch (cc.type) {
     case config_change::kind::add_voter:
     case config_change::kind::add_learner:
-      if (config_.contains(cc.node)) return error(errc::invalid_config_change, who + " is already a member");
-      insert_sorted(cc.type == config_change::kind::add_voter ? &next.voters : &next.learners, cc.node);
+      if (config_.contains(cc.node))
+        return error(errc::invalid_config_change, who + " is already a member");
+      insert_sorted(cc.type == config_change::kind::add_voter ? &next.voters : &next.learners,
+                    cc.node);
       break;
     case config_change::kind::promote:
-      if (!config_.is_learner(cc.node)) return error(errc::invalid_config_change, who + " is not a learner");
+      if (!config_.is_learner(cc.node))
+        return error(errc::invalid_config_change, who + " is not a learner");
       erase_id(&next.learners, cc.node);
       insert_sorted(&next.voters, cc.node);
       break;
     case config_change::kind::remove:
-      if (!config_.contains(cc.node)) return error(errc::invalid_config_change, who + " is not a member");
+      if (!config_.contains(cc.node))
+        return error(errc::invalid_config_change, who + " is not a member");
       if (config_.is_voter(cc.node) && config_.voters.size() == 1) {
         return error(errc::invalid_config_change, "cannot remove the last voter");
       }
@@ -121,7 +126,10 @@ Status node::propose_config_change(config_change cc) {
   log_index base = log_.last_index() + 1;
   // In effect as soon as it is appended (§4.1); the leader now replicates to
   // the new member and counts majorities of the new voters.
-  append_entry({.term = term_, .base_index = base, .last_index = base, .type = entry_type::config,
+  append_entry({.term = term_,
+                .base_index = base,
+                .last_index = base,
+                .type = entry_type::config,
                 .payload = encode_config(next)});
   if (role_ == role::leader) bcast_append();
   return {};

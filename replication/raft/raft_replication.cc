@@ -27,8 +27,12 @@ void node::send_append(node_id to, bool send_if_empty) {
     return;
   }
   if (es->empty() && !send_if_empty) return;
-  message m{.type = message_type::append, .to = to, .log_term = *prev_term, .index = prev,
-            .entries = std::move(es).value(), .commit = log_.commit()};
+  message m{.type = message_type::append,
+            .to = to,
+            .log_term = *prev_term,
+            .index = prev,
+            .entries = std::move(es).value(),
+            .commit = log_.commit()};
   if (!m.entries.empty()) {
     pr.sent(m.entries.back().last_index);
   } else if (pr.st == progress::state::probe) {
@@ -179,8 +183,12 @@ void node::handle_append(const message& m) {
   // offset at or below the leader's prev whose term is at most the leader's
   // term there.
   log_index hint = log_.find_conflict_by_term(std::min(m.index, log_.last_index()), m.log_term);
-  send({.type = message_type::append_resp, .to = m.from, .log_term = log_.term_or_zero(hint),
-        .index = m.index, .reject = true, .reject_hint = hint});
+  send({.type = message_type::append_resp,
+        .to = m.from,
+        .log_term = log_.term_or_zero(hint),
+        .index = m.index,
+        .reject = true,
+        .reject_hint = hint});
 }
 
 void node::handle_heartbeat(const message& m) {

@@ -47,39 +47,59 @@ bool get_ids(const std::string& in, size_t* pos, std::vector<node_id>* ids) {
 
 }  // namespace
 
-bool config::is_voter(node_id id) const { return contains_id(voters, id); }
-bool config::is_learner(node_id id) const { return contains_id(learners, id); }
+bool config::is_voter(node_id id) const {
+  return contains_id(voters, id);
+}
+bool config::is_learner(node_id id) const {
+  return contains_id(learners, id);
+}
 
 const char* to_string(message_type t) {
   switch (t) {
-    case message_type::pre_vote: return "pre-vote";
-    case message_type::pre_vote_resp: return "pre-vote-resp";
-    case message_type::vote: return "vote";
-    case message_type::vote_resp: return "vote-resp";
-    case message_type::append: return "append";
-    case message_type::append_resp: return "append-resp";
-    case message_type::heartbeat: return "heartbeat";
-    case message_type::heartbeat_resp: return "heartbeat-resp";
-    case message_type::timeout_now: return "timeout-now";
+    case message_type::pre_vote:
+      return "pre-vote";
+    case message_type::pre_vote_resp:
+      return "pre-vote-resp";
+    case message_type::vote:
+      return "vote";
+    case message_type::vote_resp:
+      return "vote-resp";
+    case message_type::append:
+      return "append";
+    case message_type::append_resp:
+      return "append-resp";
+    case message_type::heartbeat:
+      return "heartbeat";
+    case message_type::heartbeat_resp:
+      return "heartbeat-resp";
+    case message_type::timeout_now:
+      return "timeout-now";
   }
   return "?";
 }
 
 const char* to_string(role r) {
   switch (r) {
-    case role::follower: return "follower";
-    case role::pre_candidate: return "pre-candidate";
-    case role::candidate: return "candidate";
-    case role::leader: return "leader";
+    case role::follower:
+      return "follower";
+    case role::pre_candidate:
+      return "pre-candidate";
+    case role::candidate:
+      return "candidate";
+    case role::leader:
+      return "leader";
   }
   return "?";
 }
 
 const char* to_string(entry_type t) {
   switch (t) {
-    case entry_type::normal: return "normal";
-    case entry_type::noop: return "noop";
-    case entry_type::config: return "config";
+    case entry_type::normal:
+      return "normal";
+    case entry_type::noop:
+      return "noop";
+    case entry_type::config:
+      return "config";
   }
   return "?";
 }
@@ -122,8 +142,8 @@ std::string to_string(const message& m) {
       s += m.reject ? " rejected" : " granted";
       break;
     case message_type::append:
-      s += " prev=" + std::to_string(m.log_term.value) + "/" + idx(m.index) + " commit=" +
-           idx(m.commit);
+      s += " prev=" + std::to_string(m.log_term.value) + "/" + idx(m.index) +
+           " commit=" + idx(m.commit);
       if (!m.entries.empty()) {
         s += " entries=[";
         for (size_t i = 0; i < m.entries.size(); ++i) {

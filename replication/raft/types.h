@@ -30,14 +30,22 @@ using node_id = strong_id<struct node_id_tag, uint64_t>;
 using term_id = strong_id<struct term_id_tag, uint64_t>;
 using log_index = strong_id<struct log_index_tag, int64_t>;
 
-inline constexpr node_id no_node{0};           // "nobody": no vote, no known leader
-inline constexpr log_index no_index{-1};       // before the first offset of a fresh log
+inline constexpr node_id no_node{0};      // "nobody": no vote, no known leader
+inline constexpr log_index no_index{-1};  // before the first offset of a fresh log
 
 // Offsets are counted, so index arithmetic takes plain integers.
-constexpr log_index operator+(log_index i, int64_t n) { return log_index(i.value + n); }
-constexpr log_index operator-(log_index i, int64_t n) { return log_index(i.value - n); }
-constexpr int64_t operator-(log_index a, log_index b) { return a.value - b.value; }
-constexpr term_id next_term(term_id t) { return term_id(t.value + 1); }
+constexpr log_index operator+(log_index i, int64_t n) {
+  return log_index(i.value + n);
+}
+constexpr log_index operator-(log_index i, int64_t n) {
+  return log_index(i.value - n);
+}
+constexpr int64_t operator-(log_index a, log_index b) {
+  return a.value - b.value;
+}
+constexpr term_id next_term(term_id t) {
+  return term_id(t.value + 1);
+}
 
 enum class entry_type : uint8_t {
   normal,  // a record batch: the payload is opaque to the core
@@ -94,15 +102,15 @@ struct soft_state {
 };
 
 enum class message_type : uint8_t {
-  pre_vote,         // dissertation §9.6: would you vote for me at `term`?
+  pre_vote,  // dissertation §9.6: would you vote for me at `term`?
   pre_vote_resp,
-  vote,             // Raft §5.2 RequestVote
+  vote,  // Raft §5.2 RequestVote
   vote_resp,
-  append,           // Raft §5.3 AppendEntries (with entries, or a probe)
+  append,  // Raft §5.3 AppendEntries (with entries, or a probe)
   append_resp,
-  heartbeat,        // empty AppendEntries without the log check (etcd style)
+  heartbeat,  // empty AppendEntries without the log check (etcd style)
   heartbeat_resp,
-  timeout_now,      // dissertation §3.10: the transfer target starts an election now
+  timeout_now,  // dissertation §3.10: the transfer target starts an election now
 };
 
 struct message {

@@ -5,9 +5,13 @@
 namespace kappa::raft::testing {
 namespace {
 
-std::string indent(const std::string& s) { return "  " + s + "\n"; }
+std::string indent(const std::string& s) {
+  return "  " + s + "\n";
+}
 
-std::string result_text(const Status& s) { return s.ok() ? "ok" : "error: " + s.message(); }
+std::string result_text(const Status& s) {
+  return s.ok() ? "ok" : "error: " + s.message();
+}
 
 }  // namespace
 
@@ -102,7 +106,8 @@ std::string cluster::add_nodes(const command_line& c) {
   conf.voters = c.ids("voters");
   conf.learners = c.ids("learners");
   if (!c.has("voters")) {
-    for (int64_t i = 0; i < n; ++i) conf.voters.push_back(node_id(first.value + static_cast<uint64_t>(i)));
+    for (int64_t i = 0; i < n; ++i)
+      conf.voters.push_back(node_id(first.value + static_cast<uint64_t>(i)));
   }
   std::string out;
   for (int64_t i = 0; i < n; ++i) {
@@ -128,8 +133,8 @@ std::string cluster::add_nodes(const command_line& c) {
 
 std::string cluster::status_line(node_id id) {
   const node& n = live(id);
-  return std::to_string(id.value) + ": " + to_string(n.role()) + " term=" +
-         std::to_string(n.term().value) + " lead=" + std::to_string(n.leader().value) +
+  return std::to_string(id.value) + ": " + to_string(n.role()) +
+         " term=" + std::to_string(n.term().value) + " lead=" + std::to_string(n.leader().value) +
          " commit=" + std::to_string(n.log().commit().value) +
          " last=" + std::to_string(n.log().last_index().value);
 }
@@ -138,7 +143,8 @@ std::string cluster::status(node_id id) {
   const node& n = live(id);
   std::string out = status_line(id) + " vote=" + std::to_string(n.vote().value) + "\n";
   out += indent(to_string(n.membership()));
-  if (n.transfer_target() != no_node) out += indent("transferring to " + std::to_string(n.transfer_target().value));
+  if (n.transfer_target() != no_node)
+    out += indent("transferring to " + std::to_string(n.transfer_target().value));
   for (const auto& [pid, pr] : n.progresses()) {
     out += indent(std::to_string(pid.value) + ": match=" + std::to_string(pr.match.value) +
                   " next=" + std::to_string(pr.next.value) + " " + to_string(pr.st) +
@@ -151,8 +157,8 @@ std::string cluster::status(node_id id) {
 
 std::string cluster::show_log(node_id id) {
   const sim_node& s = get(id);
-  std::string out = "persisted: " + to_string(s.persisted) + " applied=" +
-                    std::to_string(s.applied.value) + "\n";
+  std::string out =
+      "persisted: " + to_string(s.persisted) + " applied=" + std::to_string(s.applied.value) + "\n";
   if (s.log->all().empty()) out += "(empty log)\n";
   for (const entry& e : s.log->all()) out += to_string(e) + "\n";
   return out;
@@ -164,7 +170,8 @@ std::string cluster::process_ready(node_id id) {
   ready rd = s.n->get_ready();
   std::string out = "> " + std::to_string(id.value) + " ready\n";
   if (rd.soft) {
-    out += indent("soft: leader=" + std::to_string(rd.soft->leader.value) + " role=" + to_string(rd.soft->role));
+    out += indent("soft: leader=" + std::to_string(rd.soft->leader.value) +
+                  " role=" + to_string(rd.soft->role));
   }
   if (rd.hard) out += indent("hard: " + to_string(*rd.hard));
   if (rd.truncate_from) {

@@ -27,9 +27,7 @@ struct command_line {
     auto it = kv.find(k);
     return it == kv.end() ? def : it->second;
   }
-  int64_t num(const std::string& k, int64_t def) const {
-    return has(k) ? std::stoll(get(k)) : def;
-  }
+  int64_t num(const std::string& k, int64_t def) const { return has(k) ? std::stoll(get(k)) : def; }
   bool flag(const std::string& k, bool def) const { return has(k) ? get(k) == "true" : def; }
   std::vector<node_id> ids(const std::string& k) const {
     std::vector<node_id> out;
@@ -84,11 +82,10 @@ class cluster {
   std::map<node_id, sim_node> nodes_;
   std::map<node_id, std::vector<message>> inbox_;
   std::set<node_id> isolated_;
-  std::map<term_id, node_id> leaders_;            // who led each term
-  std::map<log_index, entry> committed_;          // every entry any node committed
-  std::map<node_id, log_index> commit_seen_;      // highest persisted commit per node
+  std::map<term_id, node_id> leaders_;        // who led each term
+  std::map<log_index, entry> committed_;      // every entry any node committed
+  std::map<node_id, log_index> commit_seen_;  // highest persisted commit per node
   std::vector<std::string> violations_;
 };
-
 
 }  // namespace kappa::raft::testing

@@ -23,7 +23,8 @@ void cluster::observe(node_id id) {
   log_index& seen = commit_seen_.try_emplace(id, no_index).first->second;
   if (s.persisted.commit < seen) {
     violations_.push_back("node " + std::to_string(id.value) + " commit went back from " +
-                          std::to_string(seen.value) + " to " + std::to_string(s.persisted.commit.value));
+                          std::to_string(seen.value) + " to " +
+                          std::to_string(s.persisted.commit.value));
   }
   seen = std::max(seen, s.persisted.commit);
   // State Machine Safety: an entry committed anywhere is the entry every
@@ -53,8 +54,8 @@ std::string cluster::check() {
       for (size_t i = k; i < x.size(); ++i) {
         for (size_t j = k; j < y.size(); ++j) {
           if (x[i].base_index == y[j].base_index && x[i].term == y[j].term) {
-            out.push_back("log matching broken between " + std::to_string(a->first.value) + " and " +
-                          std::to_string(b->first.value) + " at " + to_string(x[i]));
+            out.push_back("log matching broken between " + std::to_string(a->first.value) +
+                          " and " + std::to_string(b->first.value) + " at " + to_string(x[i]));
           }
         }
       }

@@ -67,7 +67,7 @@ TEST_CASE("raft_log: up-to-date compares last terms, then lengths (§5.4.1)", "[
   REQUIRE(storage.append({make(1, 0, 0), make(2, 1, 3)}).ok());
   raft_log log(storage, no_index, no_index);
   CHECK(log.is_up_to_date(log_index(3), term_id(2)));
-  CHECK(log.is_up_to_date(log_index(0), term_id(3)));   // newer term, shorter log
+  CHECK(log.is_up_to_date(log_index(0), term_id(3)));  // newer term, shorter log
   CHECK_FALSE(log.is_up_to_date(log_index(2), term_id(2)));
   CHECK_FALSE(log.is_up_to_date(log_index(9), term_id(1)));  // longer log, older term
 }
@@ -143,12 +143,16 @@ TEST_CASE("invariant: no other call between ready() and advance()", "[raft][inva
 
 TEST_CASE("node: one vote per term, also for a follower that already voted", "[raft]") {
   memory_log storage;
-  options o{.id = node_id(1), .log = &storage,
-            .conf = {.voters = {node_id(1), node_id(2), node_id(3)}}};
+  options o{
+      .id = node_id(1), .log = &storage, .conf = {.voters = {node_id(1), node_id(2), node_id(3)}}};
   auto n = std::move(node::create(o)).value();
   auto vote_from = [&](uint64_t from) {
-    message m{.type = message_type::vote, .from = node_id(from), .to = node_id(1),
-              .term = term_id(1), .log_term = term_id(0), .index = no_index};
+    message m{.type = message_type::vote,
+              .from = node_id(from),
+              .to = node_id(1),
+              .term = term_id(1),
+              .log_term = term_id(0),
+              .index = no_index};
     REQUIRE(n->step(m).ok());
     ready rd = n->get_ready();
     n->advance(rd);
@@ -164,12 +168,19 @@ TEST_CASE("node: one vote per term, also for a follower that already voted", "[r
 TEST_CASE("node: an append below commit is answered with the commit, nothing truncated", "[raft]") {
   memory_log storage;
   REQUIRE(storage.append({make(1, 0, 0), make(1, 1, 4)}).ok());
-  options o{.id = node_id(2), .log = &storage,
+  options o{.id = node_id(2),
+            .log = &storage,
             .hard = {.term = term_id(1), .vote = node_id(1), .commit = log_index(4)},
-            .conf = {.voters = {node_id(1), node_id(2), node_id(3)}}, .applied = log_index(4)};
+            .conf = {.voters = {node_id(1), node_id(2), node_id(3)}},
+            .applied = log_index(4)};
   auto n = std::move(node::create(o)).value();
-  message m{.type = message_type::append, .from = node_id(1), .to = node_id(2), .term = term_id(1),
-            .log_term = term_id(1), .index = log_index(0), .entries = {make(1, 1, 2)},
+  message m{.type = message_type::append,
+            .from = node_id(1),
+            .to = node_id(2),
+            .term = term_id(1),
+            .log_term = term_id(1),
+            .index = log_index(0),
+            .entries = {make(1, 1, 2)},
             .commit = log_index(4)};
   REQUIRE(n->step(m).ok());
   ready rd = n->get_ready();
@@ -183,11 +194,13 @@ TEST_CASE("node: an append below commit is answered with the commit, nothing tru
 
 TEST_CASE("node: options are checked", "[raft]") {
   memory_log storage;
-  CHECK(node::create(options{.id = no_node, .log = &storage}).status().code() == errc::invalid_argument);
+  CHECK(node::create(options{.id = no_node, .log = &storage}).status().code() ==
+        errc::invalid_argument);
   CHECK(node::create(options{.id = node_id(1)}).status().code() == errc::invalid_argument);
   options o{.id = node_id(1), .log = &storage, .hard = {.commit = log_index(3)}};
   CHECK(node::create(o).status().code() == errc::invalid_argument);  // commit past the log
-  options both{.id = node_id(1), .log = &storage,
+  options both{.id = node_id(1),
+               .log = &storage,
                .conf = {.voters = {node_id(1)}, .learners = {node_id(1)}}};
   CHECK(node::create(both).status().code() == errc::invalid_argument);
 }

@@ -13,8 +13,8 @@
 
 namespace {
 
-const std::filesystem::path testdata = std::filesystem::path(KAPPA_SOURCE_DIR) / "tests/replication/testdata";
-
+const std::filesystem::path testdata =
+    std::filesystem::path(KAPPA_SOURCE_DIR) / "tests/replication/testdata";
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream in(p);
@@ -68,8 +68,8 @@ void run(const std::string& name) {
   std::string report;
   for (const auto& b : blocks) {
     if (b.expected == b.actual) continue;
-    report += "\n=== " + path.filename().string() + ":" + std::to_string(b.line) + "\n" + b.preamble +
-              line_diff(b.expected, b.actual);
+    report += "\n=== " + path.filename().string() + ":" + std::to_string(b.line) + "\n" +
+              b.preamble + line_diff(b.expected, b.actual);
     break;  // later blocks usually differ because of this one
   }
   INFO("first mismatching block (- expected, + actual):" << report);
@@ -79,26 +79,28 @@ void run(const std::string& name) {
 }  // namespace
 
 // Every script, once: a script added to testdata/ must be listed here too.
-#define RAFT_SCRIPTS(X) \
-  X("election") \
-  X("election_5_nodes") \
-  X("pre_vote") \
-  X("check_quorum") \
-  X("replication") \
-  X("figure_8") \
-  X("conflicting_suffix") \
-  X("fast_backtracking") \
-  X("leadership_transfer") \
-  X("learner") \
-  X("remove_node") \
+#define RAFT_SCRIPTS(X)     \
+  X("election")             \
+  X("election_5_nodes")     \
+  X("pre_vote")             \
+  X("check_quorum")         \
+  X("replication")          \
+  X("figure_8")             \
+  X("conflicting_suffix")   \
+  X("fast_backtracking")    \
+  X("leadership_transfer")  \
+  X("learner")              \
+  X("remove_node")          \
   X("proposal_on_follower") \
-  X("multi_offset") \
-  X("flow_control") \
-  X("crash_restart") \
-  X("term_inflation_without_pre_vote") \
+  X("multi_offset")         \
+  X("flow_control")         \
+  X("crash_restart")        \
+  X("term_inflation_without_pre_vote")
 
-#define RAFT_SCRIPT_TEST(name) \
-  TEST_CASE("raft script " name, "[raft][script]") { run(name); }
+#define RAFT_SCRIPT_TEST(name)                       \
+  TEST_CASE("raft script " name, "[raft][script]") { \
+    run(name);                                       \
+  }
 RAFT_SCRIPTS(RAFT_SCRIPT_TEST)
 
 TEST_CASE("every raft script in testdata is listed", "[raft][script]") {
