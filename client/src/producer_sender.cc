@@ -4,6 +4,7 @@
 #include <set>
 
 #include "client/src/backoff.h"
+#include "client/src/produce_plan.h"
 #include "client/src/producer_impl.h"
 #include "proto/format/compression.h"
 
@@ -135,10 +136,10 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
   const int64_t init_at = init_retry_at_ms_;
   lock.unlock();
 
-  // Build each batch once (a retry resends the same bytes) and group them by
-  // leader, one batch per partition per request, requests capped at
-  // max_request_bytes.
-  std::vector<pending_request> requests;
+  // Build each batch once (a retry resends the same bytes), then group them
+  // by leader (see produce_plan.h for the order rule).
+  std::vector<std::unique_ptr<producer_batch>> built;
+  std::vector<client::planned_batch> plan_input;
   std::vector<std::unique_ptr<producer_batch>> unbuildable;
   std::vector<Status> unbuildable_status;
   for (auto& b : drained) {
@@ -150,42 +151,39 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
         options.producer_epoch = epoch;
         options.base_sequence = b->base_sequence;
       }
-      auto built = format::build_batch(options, b->records);
-      if (!built.ok()) {
-        unbuildable_status.push_back(client_error(client_errc::invalid_argument, "building batch: " + built.status().message()));
+      auto bytes = format::build_batch(options, b->records);
+      if (!bytes.ok()) {
+        unbuildable_status.push_back(client_error(client_errc::invalid_argument, "building batch: " + bytes.status().message()));
         unbuildable.push_back(std::move(b));
         continue;
       }
-      b->bytes = std::move(built).value();
+      b->bytes = std::move(bytes).value();
     }
-    std::string address = metadata_.leader(b->tp.topic, b->tp.partition).value_or("");
-    pending_request* target = nullptr;
-    for (auto& r : requests) {
-      if (r.address != address || r.bytes + b->bytes.size() > config_.max_request_bytes) continue;
-      bool has_partition = false;
-      for (auto& other : r.batches) has_partition |= other->tp == b->tp;
-      if (!has_partition) target = &r;
+    plan_input.push_back({metadata_.leader(b->tp.topic, b->tp.partition).value_or(""), b->tp, b->bytes.size()});
+    built.push_back(std::move(b));
+  }
+  std::vector<pending_request> requests;
+  for (auto& planned : client::plan_requests(plan_input, config_.max_request_bytes)) {
+    pending_request& target = requests.emplace_back();
+    target.address = std::move(planned.address);
+    target.bytes = planned.bytes;
+    target.request.set_acks(acks_of(config_.required_acks));
+    target.request.set_timeout_ms(static_cast<int32_t>(config_.client.request_timeout_ms));
+    for (size_t i : planned.batches) {
+      std::unique_ptr<producer_batch>& b = built[i];
+      v1::TopicProduceData* topic = nullptr;
+      for (auto& t : *target.request.mutable_topics()) {
+        if (t.topic() == b->tp.topic) topic = &t;
+      }
+      if (topic == nullptr) {
+        topic = target.request.add_topics();
+        topic->set_topic(b->tp.topic);
+      }
+      auto* p = topic->add_partitions();
+      p->set_partition(b->tp.partition);
+      p->set_records(b->bytes.data(), b->bytes.size());
+      target.batches.push_back(std::move(b));
     }
-    if (target == nullptr) {
-      requests.push_back({});
-      target = &requests.back();
-      target->address = address;
-      target->request.set_acks(acks_of(config_.required_acks));
-      target->request.set_timeout_ms(static_cast<int32_t>(config_.client.request_timeout_ms));
-    }
-    v1::TopicProduceData* topic = nullptr;
-    for (auto& t : *target->request.mutable_topics()) {
-      if (t.topic() == b->tp.topic) topic = &t;
-    }
-    if (topic == nullptr) {
-      topic = target->request.add_topics();
-      topic->set_topic(b->tp.topic);
-    }
-    auto* p = topic->add_partitions();
-    p->set_partition(b->tp.partition);
-    p->set_records(b->bytes.data(), b->bytes.size());
-    target->bytes += b->bytes.size();
-    target->batches.push_back(std::move(b));
   }
 
   if (need_metadata) metadata_.maybe_refresh();
