@@ -186,6 +186,8 @@ void producer::impl::retry_or_fail(std::unique_ptr<producer_batch> batch, const 
   const int64_t now = now_ms();
   if (!stopped_ && now < batch->deadline_ms) {
     const int64_t wait = client::backoff_ms(config_.client, batch->attempts);
+    // Queued again: the sender's expiry scan did not see it.
+    next_expiry_scan_ms_ = std::min(next_expiry_scan_ms_, batch->deadline_ms);
     accumulator_.retry(std::move(batch), now + wait);
     return;
   }

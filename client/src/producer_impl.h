@@ -74,6 +74,7 @@ struct producer::impl {
   int16_t producer_epoch_ = -1;
   int init_attempts_ = 0;
   int64_t init_retry_at_ms_ = 0;
+  int64_t next_expiry_scan_ms_ = 0;  // no queued batch's deadline is earlier
   uint64_t next_correlation_id_ = 1;
   uint64_t next_stream_id_ = 1;
   std::map<uint64_t, request_in_flight> in_flight_;  // by correlation id; bounded by

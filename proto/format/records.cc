@@ -90,7 +90,9 @@ void append_bytes(byte_buffer& out, const std::optional<std::string>& s) {
     return;
   }
   append_varint(out, static_cast<int32_t>(s->size()));
-  out.insert(out.end(), s->begin(), s->end());
+  // Through uint8_t pointers: a char iterator range is copied byte by byte.
+  const auto* p = reinterpret_cast<const uint8_t*>(s->data());
+  out.insert(out.end(), p, p + s->size());
 }
 
 // Appends one record (length prefix and body).
@@ -117,7 +119,8 @@ Status append_record(byte_buffer& out, const record& r, int32_t offset_delta,
     KAPPA_RETURN_IF_ERROR(check_length(h.key.size(), "header key", index));
     if (h.value) KAPPA_RETURN_IF_ERROR(check_length(h.value->size(), "header value", index));
     append_varint(body, static_cast<int32_t>(h.key.size()));
-    body.insert(body.end(), h.key.begin(), h.key.end());
+    const auto* k = reinterpret_cast<const uint8_t*>(h.key.data());
+    body.insert(body.end(), k, k + h.key.size());
     append_bytes(body, h.value);
   }
   KAPPA_RETURN_IF_ERROR(check_length(body.size(), "record", index));
