@@ -102,9 +102,20 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
   std::vector<completion> done;
 
   // Batches that waited past their delivery deadline fail without a send.
-  for (auto& b : accumulator_.take_if([&](const producer_batch& b) { return b.deadline_ms <= now; })) {
-    fail_batch(*b, client_error(client_errc::timeout, "delivery_timeout_ms passed before the batch could be sent"),
-               done);
+  // The scan visits every queued batch (a thousand with a full buffer), so
+  // it runs only once the earliest deadline it saw is due: batches queued
+  // later have later deadlines (same delivery_timeout_ms, later send()).
+  if (now >= next_expiry_scan_ms_) {
+    int64_t earliest = INT64_MAX;
+    for (auto& b : accumulator_.take_if([&](const producer_batch& b) {
+           if (b.deadline_ms <= now) return true;
+           earliest = std::min(earliest, b.deadline_ms);
+           return false;
+         })) {
+      fail_batch(*b, client_error(client_errc::timeout, "delivery_timeout_ms passed before the batch could be sent"),
+                 done);
+    }
+    next_expiry_scan_ms_ = earliest;
   }
   // A request unanswered for request_timeout_ms: end its stream, which
   // retries everything on it (the broker dedups what did land).
@@ -215,7 +226,7 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
       f.batches = std::move(r.batches);
     }
     lock.unlock();
-    const bool written = stream->write(r.request);
+    const bool written = stream->write(std::move(r.request));
     if (fire_and_forget) {
       lock.lock();
       for (auto& b : r.batches) {
