@@ -49,6 +49,7 @@ Status consumer::impl::seek_with_spec(const std::vector<topic_partition>& tps, i
     if (it == parts_.end()) continue;
     partition_state& s = it->second;
     drop_buffered(s);
+    detach_stream(s);
     ++s.epoch;
     s.position = s.fetch_offset = l.offset;
     s.reset_spec.reset();
@@ -82,6 +83,7 @@ Status consumer::assign(const std::vector<topic_partition>& partitions) {
   for (auto it = impl_->parts_.begin(); it != impl_->parts_.end();) {
     if (std::find(partitions.begin(), partitions.end(), it->first) == partitions.end()) {
       impl_->drop_buffered(it->second);
+      impl_->detach_stream(it->second);
       it = impl_->parts_.erase(it);
     } else {
       ++it;
@@ -111,6 +113,7 @@ Status consumer::seek(const topic_partition& tp, int64_t offset) {
   }
   auto& s = it->second;
   impl_->drop_buffered(s);
+  impl_->detach_stream(s);
   ++s.epoch;
   s.position = s.fetch_offset = offset;
   s.reset_spec.reset();
@@ -164,6 +167,10 @@ Result<int64_t> consumer::position(const topic_partition& tp) {
 Result<std::vector<consumed_record>> consumer::poll(int64_t timeout_ms) {
   auto& im = *impl_;
   const auto deadline = client::steady::now() + std::chrono::milliseconds(std::max<int64_t>(0, timeout_ms));
+  // One poll at a time: chunks are decoded outside mu_, and two polls
+  // decoding one partition's chunks at once would return them out of order.
+  std::unique_lock poll_lock(im.poll_mu_, std::defer_lock);
+  if (!poll_lock.try_lock_until(deadline)) return std::vector<consumed_record>{};
   std::unique_lock lock(im.mu_);
   std::vector<consumed_record> out;
   while (true) {
@@ -172,39 +179,31 @@ Result<std::vector<consumed_record>> consumer::poll(int64_t timeout_ms) {
       if (s.error && !s.blocked) {
         s.blocked = true;
         im.drop_buffered(s);
+        im.detach_stream(s);
         Status st = std::move(*s.error);
         s.error.reset();
         return st;
       }
     }
-    // Round-robin over partitions so one busy partition cannot starve others.
-    const size_t n = im.parts_.size();
-    bool freed = false;
-    for (size_t k = 0; k < n && out.size() < im.config_.max_poll_records; ++k) {
-      auto it = std::next(im.parts_.begin(), static_cast<long>((im.poll_start_ + k) % n));
-      const topic_partition& tp = it->first;
-      auto& s = it->second;
-      while (!s.paused && !s.blocked && !s.error && !s.chunks.empty() && out.size() < im.config_.max_poll_records) {
-        std::string chunk = std::move(s.chunks.front());
-        s.chunks.pop_front();
-        s.buffered_bytes -= chunk.size();
-        im.buffered_total_ -= chunk.size();
-        freed = true;
-        auto decoded = client::decode_fetched(chunk, tp.topic, tp.partition, s.position, im.config_.check_crcs, out);
-        if (!decoded.ok()) {
-          s.error = decoded.status();  // returned by the next poll, after these records
-          break;
-        }
-        s.position = std::max(s.position, decoded->next_offset);
-      }
+    std::vector<impl::taken_chunks> taken = im.take_chunks();
+    if (!taken.empty()) {
+      im.wake_fetcher();  // the prefetch buffer has room again
+      // Decoding (CRC, record copies) is the bulk of a poll: done without
+      // mu_, so fetch completions land and the next fetch goes out meanwhile.
+      lock.unlock();
+      size_t declared = 0;
+      for (const auto& t : taken) declared += t.declared_records;
+      out.reserve(out.size() + declared);
+      for (auto& t : taken) im.decode_taken(t, out);
+      lock.lock();
+      im.apply_decoded(taken, out);
     }
-    if (n > 0) im.poll_start_ = (im.poll_start_ + 1) % n;
-    if (freed) im.wake_fetcher();
     if (!out.empty()) return out;
     if (im.woken_) {
       im.woken_ = false;
       return out;
     }
+    if (!taken.empty()) continue;  // all skipped (control batches): look again at once
     if (im.data_cv_.wait_until(lock, deadline) == std::cv_status::timeout) {
       if (client::steady::now() >= deadline) return out;
     }
@@ -239,6 +238,11 @@ std::vector<topic_partition> consumer::paused() const {
     if (s.paused) out.push_back(tp);
   }
   return out;
+}
+
+size_t consumer::prefetched_bytes() const {
+  std::lock_guard lock(impl_->mu_);
+  return impl_->buffered_total_;
 }
 
 void consumer::wakeup() {

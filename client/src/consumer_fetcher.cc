@@ -23,6 +23,7 @@ void consumer::impl::set_reset(partition_state& s) {
   s.position = -1;
   s.fetch_offset = -1;
   ++s.epoch;
+  detach_stream(s);
   drop_buffered(s);
   switch (config_.auto_offset_reset) {
     case offset_reset::earliest: s.reset_spec = kEarliestOffsetSpec; break;
@@ -37,11 +38,19 @@ void consumer::impl::wake_fetcher() {
   wake_alarm_.Set(&cq_, gpr_now(GPR_CLOCK_REALTIME), &wake_alarm_);
 }
 
-void consumer::impl::handle_tag(void* tag) {
+void consumer::impl::handle_tag(void* tag, bool ok) {
   if (tag == &wake_alarm_) {
     std::lock_guard lock(mu_);
     wake_pending_ = false;
     return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    auto* st = static_cast<fetch_stream*>(tag);
+    if (streams_.count(st)) {
+      on_stream_event(st, ok);
+      return;
+    }
   }
   auto* call = static_cast<fetch_call*>(tag);
   on_fetch_done(call, call->status);
@@ -54,7 +63,7 @@ void consumer::impl::handle_events(std::chrono::system_clock::time_point deadlin
   // Block for the first event, then take whatever else is already there.
   auto status = cq_.AsyncNext(&tag, &ok, deadline);
   for (int i = 0; i < 1000 && status == grpc::CompletionQueue::GOT_EVENT; ++i) {
-    handle_tag(tag);
+    handle_tag(tag, ok);
     status = cq_.AsyncNext(&tag, &ok, std::chrono::system_clock::now());
   }
 }
@@ -74,18 +83,20 @@ void consumer::impl::run_fetcher() {
   // (cancelled calls return promptly; their deadlines bound the rest).
   cq_closing_ = true;
   for (auto* call : calls_) call->context.TryCancel();
+  for (auto& [tp, s] : parts_) detach_stream(s);
+  for (auto* st : streams_) continue_stream(st);  // idle detached ones finish now
   const bool alarm_pending = wake_pending_;
   lock.unlock();
   if (alarm_pending) wake_alarm_.Cancel();
   for (;;) {
     {
       std::lock_guard guard(mu_);
-      if (calls_.empty() && !wake_pending_) break;
+      if (calls_.empty() && streams_.empty() && !wake_pending_) break;
     }
     void* tag = nullptr;
     bool ok = false;
     if (!cq_.Next(&tag, &ok)) break;
-    handle_tag(tag);
+    handle_tag(tag, ok);
   }
   cq_.Shutdown();
   void* tag = nullptr;
@@ -140,15 +151,18 @@ void consumer::impl::issue_fetches(std::unique_lock<std::mutex>& lock) {
   std::vector<std::string> unknown_topics;
   for (auto& [tp, s] : parts_) {
     if (s.position < 0 || s.paused || s.fetching || s.blocked || s.error || now < s.backoff_until_ms) continue;
-    // Keep about two fetches' worth per partition: one being polled, one
-    // arriving. That is the pipelining; the cap is the prefetch bound.
-    if (s.buffered_bytes >= 2 * static_cast<size_t>(config_.partition_max_bytes) ||
-        buffered_total_ >= config_.prefetch_bytes) {
+    if (!has_room(s)) continue;  // the prefetch bound
+    if (s.stream != nullptr) {
+      continue_stream(s.stream);  // reads again if it was idle for want of room
       continue;
     }
     auto leader = metadata_.leader(tp.topic, tp.partition);
     if (!leader) {
       unknown_topics.push_back(tp.topic);
+      continue;
+    }
+    if (!no_stream_.count(*leader)) {
+      open_stream(tp, s, *leader);
       continue;
     }
     if (busy_.count(*leader)) continue;
@@ -199,10 +213,10 @@ void consumer::impl::on_fetch_done(fetch_call* call, const grpc::Status& status)
   busy_.erase(call->address);
   calls_.erase(call);
   const int64_t now = now_ms();
-  std::map<topic_partition, const v1::FetchPartitionResponse*> answers;
+  std::map<topic_partition, v1::FetchPartitionResponse*> answers;
   if (status.ok()) {
-    for (const auto& t : call->response.topics()) {
-      for (const auto& p : t.partitions()) answers[{t.topic(), p.partition()}] = &p;
+    for (auto& t : *call->response.mutable_topics()) {
+      for (auto& p : *t.mutable_partitions()) answers[{t.topic(), p.partition()}] = &p;
     }
   }
   for (const auto& [tp, epoch] : call->epochs) {
@@ -215,13 +229,15 @@ void consumer::impl::on_fetch_done(fetch_call* call, const grpc::Status& status)
     const bool transport = !status.ok() || answer == answers.end();
     const v1::ErrorCode code = transport ? v1::UNKNOWN_SERVER_ERROR : answer->second->error_code();
     if (!transport && code == v1::NONE) {
-      const std::string& bytes = answer->second->records();
+      // The call owns its response and is deleted after this: take the
+      // bytes instead of copying a partition_max_bytes-sized string.
+      std::string& bytes = *answer->second->mutable_records();
       const int64_t next = client::next_fetch_offset(bytes, s.fetch_offset);
       if (next > s.fetch_offset) {
         s.fetch_offset = next;
         s.buffered_bytes += bytes.size();
         buffered_total_ += bytes.size();
-        s.chunks.push_back(bytes);
+        s.chunks.push_back(std::move(bytes));
       }
       s.attempts = 0;
       continue;

@@ -1,6 +1,6 @@
 // The consumer's internals: per-partition positions and prefetched chunks,
 // a fetcher thread that keeps one asynchronous Fetch in flight per broker,
-// and poll() that decodes chunks on the application's thread.
+// and poll() that decodes chunks on the application's thread, outside mu_.
 //
 // The fetcher drives its own grpc::CompletionQueue (the classic async API)
 // rather than gRPC's callback API: completions then run on a thread we own
@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <grpcpp/alarm.h>
 
@@ -31,6 +32,7 @@ struct consumer::impl {
   // Stops the fetcher, cancels and waits out in-flight fetches. Idempotent.
   void shutdown();
 
+  struct fetch_stream;
   struct partition_state {
     int64_t position = -1;      // next offset poll() returns; -1 = unknown
     int64_t fetch_offset = -1;  // next offset to fetch (ahead of position by the prefetch)
@@ -44,6 +46,7 @@ struct consumer::impl {
     size_t buffered_bytes = 0;
     int64_t backoff_until_ms = 0;
     int attempts = 0;
+    fetch_stream* stream = nullptr;  // the partition's live FetchStream, if any
   };
   // One asynchronous Fetch; its address is the completion queue tag. Owned
   // by the fetcher thread, deleted when its completion is handled.
@@ -57,10 +60,31 @@ struct consumer::impl {
     std::map<topic_partition, uint64_t> epochs;  // as issued, to drop answers a seek overtook
   };
 
+  // One FetchStream tailing one partition: the broker sends the next chunk
+  // as soon as the previous one is on the wire, so reading, transport and
+  // decoding overlap (a unary Fetch leaves the broker idle while the answer
+  // travels and the next request comes). At most one operation (start,
+  // read, finish) is outstanding at a time; its address is the tag. A read
+  // is only issued while the partition has room in the prefetch buffer, so
+  // HTTP/2 flow control stops the broker, which holds at most one message.
+  struct fetch_stream {
+    enum class op { none, start, read, finish };
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientAsyncReader<client::v1::FetchStreamResponse>> reader;
+    client::v1::FetchStreamResponse message;
+    grpc::Status status;
+    topic_partition tp;
+    std::string address;
+    uint64_t epoch = 0;
+    op pending = op::none;
+    bool detached = false;  // no longer its partition's stream: finish and drop
+  };
+
   const consumer_config config_;
   client::connection_pool pool_;
   client::metadata_cache metadata_;
 
+  std::timed_mutex poll_mu_;          // held for a whole poll(); taken before mu_
   mutable std::mutex mu_;
   std::condition_variable data_cv_;   // wakes poll()
   grpc::CompletionQueue cq_;          // the fetcher's: fetch completions and wake-ups
@@ -69,12 +93,42 @@ struct consumer::impl {
   bool cq_closing_ = false;
   std::map<topic_partition, partition_state> parts_;
   size_t buffered_total_ = 0;
+  // Buffers of decoded chunks, handed to a stream's next read so protobuf
+  // parses into memory that is already mapped: a fresh partition_max_bytes
+  // string per message cost a page fault per 4 KiB in replay profiles.
+  // At most kSpareChunks, each at most 2 * partition_max_bytes of capacity.
+  static constexpr size_t kSpareChunks = 4;
+  std::vector<std::string> spare_chunks_;
   std::set<std::string> busy_;        // brokers with a fetch in flight
   std::set<fetch_call*> calls_;       // in flight, to cancel at close
+  std::set<fetch_stream*> streams_;   // open, live or detached; deleted after Finish
+  std::set<std::string> no_stream_;   // brokers that answered FetchStream with UNIMPLEMENTED
   bool closed_ = false;
   bool woken_ = false;
   size_t poll_start_ = 0;             // round-robin start for fairness
   std::thread fetcher_;
+
+  // poll()'s work, split so that decoding runs without mu_: take_chunks
+  // pops whole chunks (round-robin, about max_poll_records' worth) under mu_;
+  // decode_taken decodes one partition's into `out` without it;
+  // apply_decoded moves positions under mu_, dropping what a seek or
+  // unassign overtook meanwhile.
+  struct taken_chunks {
+    topic_partition tp;
+    uint64_t epoch = 0;
+    int64_t position = 0;  // at take time
+    std::vector<std::string> chunks;
+    size_t declared_records = 0;  // an upper bound on what they decode to
+    size_t out_begin = 0, out_end = 0;  // its records in `out`
+    int64_t next_position = 0;
+    std::optional<Status> error;
+  };
+  // REQUIRES: mu_ held.
+  std::vector<taken_chunks> take_chunks();
+  void decode_taken(taken_chunks& t, std::vector<consumed_record>& out) const;
+  // REQUIRES: mu_ held.
+  // Also keeps a few decoded chunks' buffers as spares for the streams.
+  void apply_decoded(std::vector<taken_chunks>& taken, std::vector<consumed_record>& out);
 
   void run_fetcher();
   void resolve_resets(std::unique_lock<std::mutex>& lock);
@@ -82,7 +136,17 @@ struct consumer::impl {
   void on_fetch_done(fetch_call* call, const grpc::Status& status);
   // Waits on cq_ until deadline (or a wake-up) and handles what arrived.
   void handle_events(std::chrono::system_clock::time_point deadline);
-  void handle_tag(void* tag);
+  void handle_tag(void* tag, bool ok);
+  // FetchStream (consumer_stream.cc). REQUIRES: mu_ held, for all of them.
+  void open_stream(const topic_partition& tp, partition_state& s, const std::string& address);
+  // Issues the next read if the partition is live, unpaused and has room;
+  // otherwise leaves the stream idle (the fetcher reads again once poll()
+  // frees room) or, if detached, finishes it.
+  void continue_stream(fetch_stream* st);
+  // Cancels the partition's stream (seek, reset, unassign, error, close).
+  void detach_stream(partition_state& s);
+  void on_stream_event(fetch_stream* st, bool ok);
+  bool has_room(const partition_state& s) const;
   // Wakes the fetcher at once. REQUIRES: mu_ held.
   void wake_fetcher();
   // REQUIRES: mu_ held.

@@ -21,6 +21,19 @@ int64_t next_fetch_offset(std::string_view bytes, int64_t fallback) {
   return next;
 }
 
+size_t declared_record_count(std::string_view bytes) {
+  const byte_view all = as_bytes(bytes);
+  size_t count = 0;
+  size_t pos = 0;
+  while (all.size() - pos >= format::kBatchHeaderBytes) {
+    const format::batch_header h = format::read_header(all.subspan(pos));
+    if (h.batch_length < 0 || h.size_bytes() > all.size() - pos) break;
+    count += static_cast<size_t>(std::max(0, h.record_count));
+    pos += h.size_bytes();
+  }
+  return count;
+}
+
 Result<decoded_chunk> decode_fetched(std::string_view bytes, const std::string& topic, int32_t partition,
                                      int64_t position, bool check_crcs, std::vector<consumed_record>& out) {
   const byte_view all = as_bytes(bytes);
@@ -34,11 +47,13 @@ Result<decoded_chunk> decode_fetched(std::string_view bytes, const std::string& 
     const byte_view rest = all.subspan(pos);
     format::batch_header h = format::read_header(rest);
     if (h.batch_length < 0 || h.size_bytes() > rest.size()) break;  // partial tail
-    const std::string where = topic + "-" + std::to_string(partition) + " batch at offset " +
-                              std::to_string(h.base_offset);
+    // Built only on failure: formatting it per batch shows up in replay profiles.
+    auto where = [&] {
+      return topic + "-" + std::to_string(partition) + " batch at offset " + std::to_string(h.base_offset);
+    };
     if (check_crcs) {
       auto valid = format::validate_batch(rest, limits, format::validation_depth::header_and_crc);
-      if (!valid.ok()) return client_error(client_errc::corrupt_message, where + ": " + valid.status().message());
+      if (!valid.ok()) return client_error(client_errc::corrupt_message, where() + ": " + valid.status().message());
     }
     pos += h.size_bytes();
     if (h.last_offset() < position) {
@@ -51,7 +66,7 @@ Result<decoded_chunk> decode_fetched(std::string_view bytes, const std::string& 
       continue;
     }
     auto records = format::decode_records(rest.first(h.size_bytes()), scratch);
-    if (!records.ok()) return client_error(client_errc::corrupt_message, where + ": " + records.status().message());
+    if (!records.ok()) return client_error(client_errc::corrupt_message, where() + ": " + records.status().message());
     for (const auto& r : *records) {
       if (r.offset < position) {
         ++chunk.records_below_position_skipped;

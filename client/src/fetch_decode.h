@@ -31,4 +31,8 @@ Result<decoded_chunk> decode_fetched(std::string_view bytes, const std::string& 
 // none. Reads headers only.
 int64_t next_fetch_offset(std::string_view bytes, int64_t fallback);
 
+// The record count the whole batches in `bytes` declare (control batches
+// included): an upper bound on what decode_fetched appends. Reads headers only.
+size_t declared_record_count(std::string_view bytes);
+
 }  // namespace kappa::client

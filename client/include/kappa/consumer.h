@@ -5,14 +5,19 @@
 //   c->seek_to_beginning({{"t", 0}});
 //   for (...) { auto records = c->poll(100); ... }
 //
-// Fetches are pipelined: a background thread keeps one Fetch in flight per
-// broker for every assigned, unpaused partition with room in the prefetch
-// buffer while the application processes what poll() returned, so a single
-// consumer can read at the speed of the replay path. The prefetch buffer is
-// bounded (prefetch_bytes in all, partition_max_bytes-sized fetches).
+// Fetches are pipelined: a background thread keeps one FetchStream open per
+// assigned, unpaused partition (the broker sends the next chunk while the
+// previous one travels and is decoded), reading from it while the partition
+// has room in the prefetch buffer, so a single consumer can read at the
+// speed of the replay path. Brokers without FetchStream get one unary Fetch
+// in flight per broker instead. The prefetch buffer is bounded: about two
+// partition_max_bytes chunks per partition and prefetch_bytes in all, plus
+// at most one chunk per partition arriving. poll() decodes outside the
+// consumer's lock, so fetching goes on while it does.
 //
 // Thread safety: all methods are safe to call concurrently, but a consumer
-// is meant to be driven by one thread (positions move with poll()).
+// is meant to be driven by one thread (positions move with poll(); a second
+// concurrent poll() waits for the first, up to its own timeout).
 // Group subscription (subscribe/commit) comes with consumer groups.
 #pragma once
 
@@ -40,10 +45,12 @@ enum class offset_reset {
 struct consumer_config {
   client_config client;
   offset_reset auto_offset_reset = offset_reset::latest;
-  // Long-poll: the broker answers when min_bytes are there or max_wait passed.
+  // Long-poll of the unary Fetch fallback: the broker answers when
+  // min_bytes are there or max_wait passed. (A FetchStream just waits.)
   int32_t fetch_max_wait_ms = 500;
   int32_t fetch_min_bytes = 1;
-  // Per-response and per-partition byte limits (a whole batch always comes).
+  // Per-response and per-partition byte limits (a whole batch always comes);
+  // partition_max_bytes is also the size of one FetchStream message.
   int32_t fetch_max_bytes = 50 << 20;
   int32_t partition_max_bytes = 4 << 20;
   // Bytes fetched but not yet returned by poll(), all partitions together.
@@ -104,6 +111,10 @@ class consumer {
   Status pause(const std::vector<topic_partition>& partitions);
   Status resume(const std::vector<topic_partition>& partitions);
   std::vector<topic_partition> paused() const;
+
+  // Bytes fetched but not yet taken by poll(), all partitions together
+  // (what prefetch_bytes bounds).
+  size_t prefetched_bytes() const;
 
   // Makes a poll() that is waiting return at once (from any thread).
   void wakeup();
