@@ -89,13 +89,13 @@ void producer::impl::send(producer_record record, delivery_callback callback) {
   ++outstanding_;
   // Wake the sender only when its plan changes (a new linger timer, a full
   // batch), not for every record.
-  if (plan_changed) sender_cv_.notify_one();
+  if (plan_changed) wake_sender_locked();
 }
 
 Status producer::impl::flush(int64_t timeout_ms) {
   std::unique_lock lock(mu_);
   ++flushing_;
-  sender_cv_.notify_one();
+  wake_sender_locked();
   auto drained = [&] { return outstanding_ == 0; };
   bool ok = true;
   if (timeout_ms < 0) {
@@ -123,8 +123,8 @@ Status producer::impl::close(int64_t timeout_ms) {
   {
     std::lock_guard lock(mu_);
     stopped_ = true;
+    wake_sender_locked();
   }
-  sender_cv_.notify_all();
   sender_.join();  // destroys the streams: no response arrives after this
   std::vector<completion> done;
   {
@@ -244,8 +244,8 @@ void producer::impl::on_response(uint64_t stream_id, v1::ProduceResponse& respon
         fail_batch(*batch, st, done);
       }
     }
+    wake_sender_locked();
   }
-  sender_cv_.notify_one();
   finish(done);
 }
 
@@ -266,8 +266,8 @@ void producer::impl::on_broken(uint64_t stream_id, const std::string& why) {
       }
       it = in_flight_.erase(it);
     }
+    wake_sender_locked();
   }
-  sender_cv_.notify_one();
   finish(done);
 }
 

@@ -39,6 +39,13 @@ struct producer::impl {
     std::vector<std::unique_ptr<client::producer_batch>> batches;
   };
 
+  // REQUIRES: mu_ held. Counted, so a wake-up that comes while the sender
+  // works unlocked (building, writing) is not lost: it compares the count
+  // before it sleeps.
+  void wake_sender_locked() {
+    ++sender_wakeups_;
+    sender_cv_.notify_one();
+  }
   void run_sender();
   void sender_round(std::unique_lock<std::mutex>& lock);
   // InitProducerId: a fresh id, or (bump) a new epoch for the current one.
@@ -69,6 +76,7 @@ struct producer::impl {
   bool closed_ = false;   // no more send()s
   bool stopped_ = false;  // the sender thread must exit
   int flushing_ = 0;
+  uint64_t sender_wakeups_ = 0;
   size_t outstanding_ = 0;  // records sent and not yet reported
   int64_t producer_id_ = -1;
   int16_t producer_epoch_ = -1;

@@ -145,6 +145,7 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
   const int64_t pid = producer_id_;
   const int16_t epoch = producer_epoch_;
   const int64_t init_at = init_retry_at_ms_;
+  const uint64_t wakeups_seen = sender_wakeups_;
   lock.unlock();
 
   // Build each batch once (a retry resends the same bytes), then group them
@@ -252,7 +253,11 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
     finish(done);
     lock.lock();
   }
-  if (stopped_ || !drained.empty()) return;
+  // A send(), response or flush while we were unlocked may have made
+  // something ready that the drain above did not see: go round again rather
+  // than sleep past it (with linger 0 that record's batch would otherwise
+  // wait until it filled up or 100 ms passed).
+  if (stopped_ || !drained.empty() || sender_wakeups_ != wakeups_seen) return;
   // Sleep until the next linger/backoff expiry; when something is ready but
   // cannot go (no leader, in-flight limit) poll at the retry backoff, and
   // wake early for any completion, flush or full batch.
