@@ -131,9 +131,13 @@ void node::handle_vote_request(const message& m) {
   // future term promises nothing, so it may be granted freely.
   bool can_vote =
       vote_ == m.from || (vote_ == no_node && lead_ == no_node) || (pre && m.term > term_);
-  // Learners never vote: they are not part of any quorum.
-  bool member = promotable();
-  if (can_vote && member && log_.is_up_to_date(m.index, m.log_term)) {  // Raft §5.4.1
+  // Our own membership is not consulted: it may be stale. A node added as a
+  // voter whose log does not yet hold that config entry must still vote, or
+  // a group whose quorum needs it can never elect a leader (found by the
+  // seeded simulation, tests/sim seed 56). The candidate counts only the
+  // voters of its config (poll), so a learner's answer never counts (etcd
+  // does the same).
+  if (can_vote && log_.is_up_to_date(m.index, m.log_term)) {  // Raft §5.4.1
     send({.type = resp, .to = m.from, .term = m.term});
     if (!pre) {
       KAPPA_ASSERT(vote_ == no_node || vote_ == m.from);

@@ -95,7 +95,8 @@ void run(const std::string& name) {
   X("multi_offset")         \
   X("flow_control")         \
   X("crash_restart")        \
-  X("term_inflation_without_pre_vote")
+  X("term_inflation_without_pre_vote") \
+  X("vote_before_learning_membership")
 
 #define RAFT_SCRIPT_TEST(name)                       \
   TEST_CASE("raft script " name, "[raft][script]") { \
