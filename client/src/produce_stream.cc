@@ -4,7 +4,9 @@ namespace kappa::client {
 
 produce_stream::produce_stream(uint64_t id, std::string address, v1::Broker::Stub* stub,
                                response_fn on_response, broken_fn on_broken)
-    : id_(id), address_(std::move(address)), on_response_(std::move(on_response)),
+    : id_(id),
+      address_(std::move(address)),
+      on_response_(std::move(on_response)),
       on_broken_(std::move(on_broken)) {
   stub->async()->ProduceStream(&context_, this);
   StartRead(&response_);
@@ -28,7 +30,9 @@ bool produce_stream::write(v1::ProduceRequest request) {
   const size_t bytes = request.ByteSizeLong();
   std::unique_lock lock(mu_);
   // One request always fits, however large, so a big one cannot wedge.
-  cv_.wait(lock, [&] { return broken_ || queued_bytes_ == 0 || queued_bytes_ + bytes <= kStreamQueuedBytesMax; });
+  cv_.wait(lock, [&] {
+    return broken_ || queued_bytes_ == 0 || queued_bytes_ + bytes <= kStreamQueuedBytesMax;
+  });
   if (broken_) return false;
   queue_.push_back({std::move(request), bytes});
   queued_bytes_ += bytes;

@@ -36,7 +36,8 @@ namespace kappa::client {
 // whose batches complete once written).
 inline constexpr size_t kStreamQueuedBytesMax = size_t{16} << 20;
 
-class produce_stream final : public grpc::ClientBidiReactor<v1::ProduceRequest, v1::ProduceResponse> {
+class produce_stream final
+    : public grpc::ClientBidiReactor<v1::ProduceRequest, v1::ProduceResponse> {
  public:
   using response_fn = std::function<void(uint64_t stream_id, v1::ProduceResponse&)>;
   using broken_fn = std::function<void(uint64_t stream_id, const std::string& why)>;
@@ -77,8 +78,8 @@ class produce_stream final : public grpc::ClientBidiReactor<v1::ProduceRequest, 
   v1::ProduceResponse response_;  // the read in progress; owned by gRPC meanwhile
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;        // room in the queue, or done_
-  std::deque<queued> queue_;          // front() is being written when writing_
+  std::condition_variable cv_;  // room in the queue, or done_
+  std::deque<queued> queue_;    // front() is being written when writing_
   size_t queued_bytes_ = 0;
   bool writing_ = false;
   bool broken_ = false;

@@ -9,8 +9,8 @@
 #include "client/src/produce_plan.h"
 
 using kappa::topic_partition;
-using kappa::client::planned_batch;
 using kappa::client::plan_requests;
+using kappa::client::planned_batch;
 
 namespace {
 
@@ -37,7 +37,8 @@ std::vector<size_t> placement(const std::vector<planned_batch>& batches, size_t 
 }
 
 // Per address, plan order must be each partition's batch order.
-void check_partition_order(const std::vector<planned_batch>& batches, const std::vector<size_t>& where) {
+void check_partition_order(const std::vector<planned_batch>& batches,
+                           const std::vector<size_t>& where) {
   std::map<topic_partition, size_t> last;
   for (size_t i = 0; i < batches.size(); ++i) {
     auto it = last.find(batches[i].tp);
@@ -66,12 +67,13 @@ TEST_CASE("a partition's later batch never goes in an earlier request than its p
   CHECK(plan_requests(batches, size_t{4} << 20).size() == 5);
 }
 
-TEST_CASE("the request size cap does not let a batch overtake its partition", "[client][produce_plan]") {
+TEST_CASE("the request size cap does not let a batch overtake its partition",
+          "[client][produce_plan]") {
   // p0's first batch fills request 0 alone; p1's batches must still follow
   // one another even though request 0 has no room and request 1 has.
-  std::vector<planned_batch> batches{
-      {"b:1", {"t", 0}, 900}, {"b:1", {"t", 0}, 100}, {"b:1", {"t", 1}, 100},
-      {"b:1", {"t", 1}, 100}, {"b:1", {"t", 1}, 950}, {"b:1", {"t", 2}, 2000}};
+  std::vector<planned_batch> batches{{"b:1", {"t", 0}, 900}, {"b:1", {"t", 0}, 100},
+                                     {"b:1", {"t", 1}, 100}, {"b:1", {"t", 1}, 100},
+                                     {"b:1", {"t", 1}, 950}, {"b:1", {"t", 2}, 2000}};
   auto where = placement(batches, 1000);
   check_partition_order(batches, where);
   CHECK(where[5] != where[0]);  // an oversized batch travels alone
@@ -90,14 +92,16 @@ TEST_CASE("brokers get separate requests, each in partition order", "[client][pr
 TEST_CASE("what the accumulator drains plans into in-order requests", "[client][produce_plan]") {
   // The accumulator drains partition by partition, up to 5 batches each: the
   // shape that broke. Batches of 1 record, 4 partitions, one broker.
-  kappa::client::accumulator acc({.batch_bytes = 64, .linger_ms = 0, .max_in_flight_per_partition = 5, .seed = 7});
+  kappa::client::accumulator acc(
+      {.batch_bytes = 64, .linger_ms = 0, .max_in_flight_per_partition = 5, .seed = 7});
   for (int i = 0; i < 40; ++i) {
     kappa::format::record r;
     r.value = std::string(50, 'v');
     const size_t bytes = kappa::client::estimate_record_bytes(r);
     acc.append("t", i % 4, 4, std::move(r), bytes, nullptr, 0, 60000);
   }
-  auto drained = acc.drain(1, false, [](const topic_partition&) { return true; }, /*producer_id=*/0);
+  auto drained = acc.drain(
+      1, false, [](const topic_partition&) { return true; }, /*producer_id=*/0);
   REQUIRE(drained.size() == 20);
   std::vector<planned_batch> batches;
   for (auto& b : drained) batches.push_back({"b:1", b->tp, b->size_bytes});
