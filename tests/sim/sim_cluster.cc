@@ -17,8 +17,8 @@ const T& pick(std::mt19937_64& rng, const std::vector<T>& v) {
 
 }  // namespace
 
-cluster::cluster(std::mt19937_64& rng, int voters, int election_tick)
-    : rng_(rng), election_tick_(election_tick) {
+cluster::cluster(std::mt19937_64& rng, int voters, int election_tick, node_limits limits)
+    : rng_(rng), election_tick_(election_tick), limits_(limits) {
   for (int i = 1; i <= voters; ++i) initial_.voters.push_back(node_id(static_cast<uint64_t>(i)));
   for (node_id id : initial_.voters) add_node(id, initial_);
 }
@@ -31,10 +31,8 @@ void cluster::add_node(node_id id, const config& conf) {
   s.opts.election_tick = election_tick_;
   s.opts.heartbeat_tick = 1;
   s.opts.seed = rng_();
-  // Small appends and windows make probing, backtracking and flow control
-  // happen often instead of never.
-  s.opts.max_msg_bytes = 64;
-  s.opts.max_inflight = 4;
+  s.opts.max_msg_bytes = limits_.max_msg_bytes;
+  s.opts.max_inflight = limits_.max_inflight;
   s.n = std::move(node::create(s.opts)).value();
 }
 

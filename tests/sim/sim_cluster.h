@@ -26,9 +26,16 @@ struct network_faults {
   int delay_ticks_max = 0;  // each message waits a uniform [0, max] ticks: reordering
 };
 
+// Flow-control limits of every node. Small ones make probing, backtracking
+// and commits of a former term's entries (Figure 8) happen often.
+struct node_limits {
+  uint64_t max_msg_bytes = 64;
+  size_t max_inflight = 4;
+};
+
 class cluster {
  public:
-  cluster(std::mt19937_64& rng, int voters, int election_tick);
+  cluster(std::mt19937_64& rng, int voters, int election_tick, node_limits limits);
 
   // --- time and messages ---
   void tick(node_id id);
@@ -99,6 +106,7 @@ class cluster {
   std::mt19937_64& rng_;
   config initial_;
   int election_tick_;
+  node_limits limits_;
   std::map<node_id, sim_node> nodes_;
   std::vector<in_flight_msg> net_;
   std::map<node_id, int> side_;

@@ -40,6 +40,17 @@ T pick(std::mt19937_64& rng, const std::vector<T>& v) {
   return v[std::uniform_int_distribution<size_t>(0, v.size() - 1)(rng)];
 }
 
+// One entry per append at times (max_msg_bytes 1): a follower then acks a
+// former term's entries before the new leader's noop, the Figure 8 setting.
+node_limits draw_limits(std::mt19937_64& rng) {
+  static constexpr uint64_t bytes[] = {1, 16, 64, 1024};
+  static constexpr size_t inflight[] = {1, 2, 4, 64};
+  node_limits l;
+  l.max_msg_bytes = bytes[std::uniform_int_distribution<size_t>(0, 3)(rng)];
+  l.max_inflight = inflight[std::uniform_int_distribution<size_t>(0, 3)(rng)];
+  return l;
+}
+
 class runner {
  public:
   runner(uint64_t seed, const run_options& opts)
@@ -47,7 +58,8 @@ class runner {
         opts_(opts),
         replicas_(chance(rng_, 0.5) ? 3 : 5),
         election_tick_(std::uniform_int_distribution<int>(5, 12)(rng_)),
-        c_(rng_, replicas_, election_tick_) {
+        limits_(draw_limits(rng_)),
+        c_(rng_, replicas_, election_tick_, limits_) {
     res_.seed = seed;
     res_.replicas = static_cast<int>(c_.initial().voters.size());
     faults_.drop = std::uniform_real_distribution<double>(0.0, 0.2)(rng_);
@@ -69,7 +81,8 @@ class runner {
               .partition = rate(0.03),
               .heal = 0.01 + rate(0.04),
               .transfer = rate(0.03),
-              .membership = rate(0.03)};
+              .membership = rate(0.03),
+              .strike_new_leader = chance(rng_, 0.5) ? rate(0.5) : 0.0};
   }
 
   run_result run() {
@@ -124,6 +137,7 @@ class runner {
       } else {
         c_.process_ready(id);
         step("ready");
+        if (in_fault_phase_) strike_new_leader(id);
       }
     }
   }
@@ -164,6 +178,25 @@ class runner {
       step("propose");
     }
     tick_all();
+  }
+
+  // Raft's hardest cases (Figure 8) need a leader that fails just after
+  // its election, its first entries only on its own disk or a minority:
+  // uniform random faults almost never line that up, so aim at it.
+  void strike_new_leader(node_id id) {
+    const node* n = c_.get(id);
+    if (!n || n->role() != role::leader || n->term().value <= struck_term_) return;
+    struck_term_ = n->term().value;
+    if (!chance(rng_, rates_.strike_new_leader)) return;
+    if (chance(rng_, 0.5)) {
+      c_.crash(id);
+      ++res_.counts.crashes;
+      step("crash new leader");
+    } else {
+      c_.partition({{id, 1}});  // what it just sent is cut on the wire too
+      ++res_.counts.partitions;
+      step("isolate new leader");
+    }
   }
 
   void partition(const std::vector<node_id>& ids) {
@@ -225,6 +258,7 @@ class runner {
 
   struct fault_rates {
     double crash, crash_mid_ready, restart, partition, heal, transfer, membership;
+    double strike_new_leader;  // per newly elected leader
   };
 
   std::mt19937_64 rng_;
@@ -232,11 +266,13 @@ class runner {
   fault_rates rates_{};
   int replicas_;  // drawn before the cluster, in this order, for replay
   int election_tick_;
+  node_limits limits_;
   cluster c_;
   network_faults faults_;
   run_result res_;
   uint64_t step_ = 0;
   bool in_fault_phase_ = true;
+  uint64_t struck_term_ = 0;  // the last term whose new leader was considered
 };
 
 }  // namespace
