@@ -42,7 +42,7 @@ class fetch_stream final : public grpc::ServerWriteReactor<v1::FetchStreamRespon
     std::lock_guard lk(mu_);
     writing_ = false;
     if (!ok) return finish_locked(grpc::Status(grpc::StatusCode::CANCELLED, "write failed"));
-    pump_locked();
+    pump_locked();  // finishes if OnCancel came while this write was in flight
   }
 
   void OnCancel() override {
@@ -63,7 +63,11 @@ class fetch_stream final : public grpc::ServerWriteReactor<v1::FetchStreamRespon
  private:
   // Sends the next message if there is data, else parks. REQUIRES: mu_ held.
   void pump_locked() {
-    if (finished_ || writing_ || cancelled_) return;
+    if (finished_ || writing_) return;
+    // OnCancel during a write leaves the finish to us: a write that had
+    // already gone out completes with ok=true, and without this the reactor
+    // never finished and Server::Shutdown waited for it forever.
+    if (cancelled_) return finish_locked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
     if (pm_.shutting_down()) {
       return finish_locked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "broker is shutting down"));
     }

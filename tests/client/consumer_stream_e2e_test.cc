@@ -31,7 +31,7 @@ kappa::client_config client_for(const kappa_test::kappad_child& k) {
 // Produces `per_partition` records of ~200 bytes to each partition of a new
 // topic; the value names its partition and index.
 void fill(const kappa::client_config& cc, const std::string& topic, int partitions,
-          int per_partition) {
+          int per_partition, size_t pad_bytes = 180) {
   auto admin = kappa::admin::create(cc);
   REQUIRE(admin.ok());
   auto created = admin.value()->create_topics({{.name = topic, .partitions = partitions}});
@@ -43,7 +43,7 @@ void fill(const kappa::client_config& cc, const std::string& topic, int partitio
   pc.linger_ms = 1;
   auto producer = kappa::producer::create(pc);
   REQUIRE(producer.ok());
-  const std::string pad(180, 'x');
+  const std::string pad(pad_bytes, 'x');
   std::vector<std::future<kappa::delivery_report>> futures;
   for (int i = 0; i < per_partition; ++i) {
     for (int p = 0; p < partitions; ++p) {
@@ -163,4 +163,36 @@ TEST_CASE("a consumer that does not poll holds a bounded prefetch, then reads on
     for (const auto& r : *polled) REQUIRE(r.offset == next++);
   }
   CHECK(next == kPerPartition);
+}
+
+TEST_CASE("consumers closed mid-stream do not hang kappad's shutdown", "[client][e2e]") {
+  const std::string binary = kappa_test::kappad_binary();
+  if (!std::filesystem::exists(binary)) {
+    WARN("kappad not built at " << binary << ": skipping");
+    return;
+  }
+  kappa_test::kappad_child kappad(binary);
+  INFO("kappad log: " << kappad.log());
+  const auto cc = client_for(kappad);
+  fill(cc, "blocked", 1, 20000, 1000);  // ~20 MB
+  // Each consumer is closed while kappad streams to it, so the cancel
+  // lands with a write in flight. A write that completed right after the
+  // cancel (OnWriteDone ok=true after OnCancel) used to leave the reactor
+  // unfinished, and SIGTERM hung in grpc::Server::Shutdown. The race is
+  // timing-dependent: a Release kappa-bench consume stopped by --num-records
+  // caught it every time; this (Debug) test did not catch it on the old
+  // broker, so it guards the shutdown path rather than proving the fix.
+  auto conf = small_chunks(cc);
+  conf.partition_max_bytes = 1 << 20;  // big writes: more in flight at the cancel
+  conf.prefetch_bytes = 4 << 20;
+  conf.max_poll_records = 10000;
+  for (int round = 0; round < 6; ++round) {
+    auto consumer = kappa::consumer::create(conf);
+    REQUIRE(consumer.ok());
+    REQUIRE(consumer.value()->assign({{"blocked", 0}}).ok());
+    REQUIRE(consumer.value()->seek({"blocked", 0}, 0).ok());
+    for (int i = 0; i < 2 + round; ++i) REQUIRE(consumer.value()->poll(1000).ok());
+    consumer.value()->close();
+  }
+  CHECK(kappad.terminate_within(8000));
 }

@@ -62,6 +62,21 @@ class kappad_child {
       ::_exit(127);
     }
   }
+  // SIGTERM, then waits up to timeout_ms for a clean exit (status 0).
+  // Returns whether it came; the destructor SIGKILLs it otherwise.
+  bool terminate_within(int timeout_ms) {
+    if (pid_ <= 0) return false;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    for (int waited_ms = 0; waited_ms <= timeout_ms; waited_ms += 50) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
   ~kappad_child() {
     if (pid_ > 0) {
       ::kill(pid_, SIGTERM);
