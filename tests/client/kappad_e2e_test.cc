@@ -2,17 +2,8 @@
 // data dir). Skipped, with a WARN, when kappad has not been built.
 #include <catch2/catch.hpp>
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -22,77 +13,12 @@
 #include "kappa/admin.h"
 #include "kappa/consumer.h"
 #include "kappa/producer.h"
+#include "tests/client/kappad_process.h"
 
 namespace {
 
-std::string kappad_path() {
-  if (const char* p = std::getenv("KAPPAD_BINARY")) return p;
-  return KAPPA_BINARY_DIR "/broker/kappad";
-}
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// A kappad child process; SIGTERM (then SIGKILL after 10 s) on destruction.
-class kappad_process {
- public:
-  explicit kappad_process(const std::string& binary) {
-    char dir_template[] = "/tmp/kappa-client-e2e-XXXXXX";
-    REQUIRE(::mkdtemp(dir_template) != nullptr);
-    dir_ = dir_template;
-    address_ = "127.0.0.1:" + std::to_string(free_port());
-    const std::string metrics = "127.0.0.1:" + std::to_string(free_port());
-    const std::string data = dir_ + "/data";
-    const std::string log = dir_ + "/kappad.log";
-    pid_ = ::fork();
-    REQUIRE(pid_ >= 0);
-    if (pid_ == 0) {
-      int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      if (fd >= 0) {
-        ::dup2(fd, 1);
-        ::dup2(fd, 2);
-      }
-      ::execl(binary.c_str(), binary.c_str(), "--listen", address_.c_str(), "--data-dir", data.c_str(),
-              "--metrics-listen", metrics.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-  }
-  ~kappad_process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      int status = 0;
-      bool exited = false;
-      for (int i = 0; i < 100 && !exited; ++i) {  // at most 10 s
-        exited = ::waitpid(pid_, &status, WNOHANG) == pid_;
-        if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      }
-      if (!exited) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-      }
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  const std::string& address() const { return address_; }
-  std::string log() const { return dir_ + "/kappad.log"; }
-
- private:
-  pid_t pid_ = -1;
-  std::string dir_;
-  std::string address_;
-};
+using kappad_process = kappa_test::kappad_child;
+std::string kappad_path() { return kappa_test::kappad_binary(); }
 
 }  // namespace
 

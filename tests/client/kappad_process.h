@@ -42,7 +42,7 @@ inline int free_loopback_port() {
 class kappad_child {
  public:
   explicit kappad_child(const std::string& binary) {
-    char dir_template[] = "/tmp/kappa-client-stream-XXXXXX";
+    char dir_template[] = "/tmp/kappa-client-XXXXXX";
     REQUIRE(::mkdtemp(dir_template) != nullptr);
     dir_ = dir_template;
     address_ = "127.0.0.1:" + std::to_string(free_loopback_port());
