@@ -20,21 +20,30 @@ namespace {
 using kappad_process = kappa_test::kappad_child;
 std::string kappad_path() { return kappa_test::kappad_binary(); }
 
-}  // namespace
+// True when kappad is built; otherwise WARNs, so a skipped test says so.
+bool kappad_built() {
+  if (std::filesystem::exists(kappad_path())) return true;
+  WARN("kappad not built at " << kappad_path() << ": skipping the libkappa end-to-end test");
+  return false;
+}
 
-TEST_CASE("end to end against kappad: create, produce, consume, seek, offsets", "[client][e2e]") {
-  const std::string binary = kappad_path();
-  if (!std::filesystem::exists(binary)) {
-    WARN("kappad not built at " << binary << ": skipping the libkappa end-to-end test");
-    return;
-  }
-  kappad_process kappad(binary);
-  INFO("kappad log: " << kappad.log());
+// Short backoffs so the tests stay quick; the request timeout covers startup.
+kappa::client_config client_config_for(const kappad_process& kappad) {
   kappa::client_config cc;
   cc.bootstrap = kappad.address();
   cc.request_timeout_ms = 10000;
   cc.retry_backoff_min_ms = 50;
   cc.retry_backoff_max_ms = 500;
+  return cc;
+}
+
+}  // namespace
+
+TEST_CASE("end to end against kappad: create, produce, consume, seek, offsets", "[client][e2e]") {
+  if (!kappad_built()) return;
+  kappad_process kappad(kappad_path());
+  INFO("kappad log: " << kappad.log());
+  const kappa::client_config cc = client_config_for(kappad);
   auto admin = kappa::admin::create(cc);
   REQUIRE(admin.ok());
 
@@ -120,17 +129,10 @@ TEST_CASE("end to end against kappad: create, produce, consume, seek, offsets", 
 }
 
 TEST_CASE("end to end against kappad: admin configs, delete records, delete topics", "[client][e2e]") {
-  const std::string binary = kappad_path();
-  if (!std::filesystem::exists(binary)) {
-    WARN("kappad not built at " << binary << ": skipping the libkappa end-to-end admin test");
-    return;
-  }
-  kappad_process kappad(binary);
+  if (!kappad_built()) return;
+  kappad_process kappad(kappad_path());
   INFO("kappad log: " << kappad.log());
-  kappa::client_config cc;
-  cc.bootstrap = kappad.address();
-  cc.request_timeout_ms = 10000;
-  cc.retry_backoff_min_ms = 50;
+  const kappa::client_config cc = client_config_for(kappad);
   auto made = kappa::admin::create(cc);
   REQUIRE(made.ok());
   auto& admin = *made.value();
@@ -196,18 +198,10 @@ TEST_CASE("end to end against kappad: idempotent produce to many partitions land
   // Small batches and 5 in flight per partition: one sender round drains
   // several batches of each of the 6 partitions, the shape in which batches
   // of a partition once left out of order (OUT_OF_ORDER_SEQUENCE_NUMBER).
-  const std::string binary = kappad_path();
-  if (!std::filesystem::exists(binary)) {
-    WARN("kappad not built at " << binary << ": skipping the libkappa end-to-end test");
-    return;
-  }
-  kappad_process kappad(binary);
+  if (!kappad_built()) return;
+  kappad_process kappad(kappad_path());
   INFO("kappad log: " << kappad.log());
-  kappa::client_config cc;
-  cc.bootstrap = kappad.address();
-  cc.request_timeout_ms = 10000;
-  cc.retry_backoff_min_ms = 50;
-  cc.retry_backoff_max_ms = 500;
+  const kappa::client_config cc = client_config_for(kappad);
   auto admin = kappa::admin::create(cc);
   REQUIRE(admin.ok());
   constexpr int32_t kPartitions = 6;
