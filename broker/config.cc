@@ -43,6 +43,16 @@ parse_outcome parse_flags(int argc, const char* const* argv) {
       ->capture_default_str();
 
   auto* topics = "Topic defaults";
+  app.add_option("--internal-listen", c.internal_listen,
+                 "host:port of the broker-to-broker listener (Raft, controller)")
+      ->capture_default_str();
+  app.add_option("--controller-voters", c.controller_voters,
+                 "Controller quorum voters, id@host:port,... (their internal addresses); "
+                 "empty = this node alone");
+  app.add_option("--advertised-listen", c.advertised_listen,
+                 "Client address other brokers hand out for this node (default: --listen)");
+  app.add_flag("--test-power-loss", c.test_power_loss,
+               "TEST ONLY: writes not fsynced are lost when the process is killed");
   app.add_option("--default-partitions", c.default_partitions,
                  "Partitions of a topic created without a count")
       ->capture_default_str()->check(CLI::Range(1, 10000))->group(topics);

@@ -18,6 +18,20 @@ struct broker_config {
   std::string metrics_listen = "127.0.0.1:9644";  // empty = no metrics endpoint
   std::string cluster_id = "kappa-local";
 
+  // Cluster (issue 4). The internal listener serves broker-to-broker traffic
+  // (Raft messages of every group, controller calls): service
+  // kappa.internal.v1.Peer. `controller_voters` lists the __controller
+  // group's voters as "id@host:port,..." (their internal addresses); empty =
+  // this node alone ("<node_id>@<internal_listen>"): a one-node cluster.
+  std::string internal_listen = "127.0.0.1:9093";
+  std::string controller_voters;
+  // The client address other brokers hand out for this node (leader hints,
+  // Metadata). Empty = `listen`.
+  std::string advertised_listen;
+  // Test-only storage mode: writes not fsynced are lost when the process is
+  // killed (simulated power loss; see storage/power_loss_env.h).
+  bool test_power_loss = false;
+
   // Topic defaults (each overridable per topic by its Kafka-named config).
   int32_t default_partitions = 1;
   int32_t default_replication_factor = 1;

@@ -16,7 +16,14 @@ class category : public std::error_category {
       case errc::offset_out_of_range: return "offset out of range";
       case errc::corrupt_message: return "corrupt message";
       case errc::unknown_topic_or_partition: return "unknown topic or partition";
+      case errc::leader_not_available: return "leader not available";
+      case errc::not_leader_or_follower: return "not leader or follower";
       case errc::request_timed_out: return "request timed out";
+      case errc::broker_not_available: return "broker not available";
+      case errc::not_enough_replicas: return "not enough replicas";
+      case errc::not_controller: return "not controller";
+      case errc::reassignment_in_progress: return "reassignment in progress";
+      case errc::fenced_leader_epoch: return "fenced leader epoch";
       case errc::message_too_large: return "message too large";
       case errc::invalid_topic: return "invalid topic";
       case errc::invalid_required_acks: return "invalid required acks";

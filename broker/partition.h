@@ -1,5 +1,18 @@
-// One partition replica on this broker: its storage::log, high watermark,
+// One partition replica on this broker: its storage::log, the Raft group
+// that replicates it (replication::raft_group), the high watermark, the
 // idempotent-producer state and the waiters of long-poll fetches.
+//
+// REPLICATION (issue 4). Every partition is a Raft group over its replicas,
+// even with one replica. Produce is accepted only on the leader; elsewhere it
+// fails with errc::not_leader_or_follower whose message is the leader's node
+// id as a decimal ("" when unknown); the API layer turns it into a
+// LeaderHint with the leader's address. acks=all answers after commit (the
+// high watermark passed the request's last offset); acks=1 after the
+// leader's local persistence; a request not acknowledged within its timeout
+// fails with errc::not_enough_replicas (it may still commit later: the
+// client retries, idempotence dedups). Entries truncated before commit
+// (leadership lost) fail with errc::not_leader_or_follower.
+// The high watermark is the Raft commit index + 1; reads never pass it.
 //
 // Appends are serialised on the partition's strand (an Asio strand on the
 // worker pool): validation, the producer-state check and log::append run
@@ -8,10 +21,6 @@
 // flush pool and, when it returns, completes every append it covered. The
 // storage log itself is therefore opened with flush_policy::interval and the
 // partition decides when an append is durable.
-//
-// High watermark: under flush.policy=always, the durable end offset; under
-// interval, the log end offset. It is advanced only in advance_high_watermark(),
-// the one place the replication issue replaces with the Raft commit index.
 //
 // Reads (read()) run on any thread, concurrently with appends, never past the
 // high watermark.
@@ -27,6 +36,7 @@
 #include <string>
 
 #include "proto/format/result.h"
+#include "replication/group/raft_group.h"
 #include "storage/log.h"
 #include "storage/log_manager.h"
 
@@ -48,25 +58,52 @@ using produce_callback = std::function<void(produce_result)>;
 inline constexpr size_t kWaitersMax = 10000;          // long-poll fetches parked on it
 inline constexpr size_t kPendingAcksMax = 100000;     // appends awaiting their fsync
 
+inline constexpr int kTickMs = 50;  // the Raft tick: elections after 10-20 ticks
+
+struct partition_options {
+  storage::partition_id id;
+  storage::log* log = nullptr;
+  storage::log_config config;  // the topic's (with its real flush policy)
+  int32_t self = 1;            // this broker's node id
+  // A fresh replica's voters (the controller's replica set); ignored once the
+  // replica has Raft state on disk. Empty: it joins as a learner and learns
+  // the membership from the leader.
+  std::vector<int32_t> replicas;
+  bool preferred_leader = false;  // first in the replica set: campaigns at once when fresh
+};
+
 class partition : public std::enable_shared_from_this<partition> {
  public:
-  // `log` is owned by the log_manager and outlives this partition (the
-  // manager removes it only after close()). `snapshot_path` is where the
-  // producer state is kept across restarts.
-  static Result<std::shared_ptr<partition>> open(storage::partition_id id, storage::log* log,
-                                                 storage::log_config config,
-                                                 std::string snapshot_path, runtime& rt,
-                                                 metrics& m, storage::env& e);
+  // `o.log` is owned by the log_manager and outlives this partition (the
+  // manager removes it only after close()). Files beside the log in its
+  // directory: the producer-state snapshot, the Raft state and epoch cache.
+  static Result<std::shared_ptr<partition>> open(const partition_options& o, runtime& rt,
+                                                 metrics& m, storage::env& e,
+                                                 replication::transport& net);
   ~partition();
 
   const storage::partition_id& id() const { return id_; }
 
   // Validates `records` (whole RecordBatch v2 batches) at records depth,
-  // checks idempotent sequences and appends. `done` runs on a worker thread
-  // once `acks` is satisfied (under flush.policy=always, after the fsync), or
-  // with the error. For acks_mode::none the caller does not wait, but `done`
-  // still runs (with the outcome, for logging).
-  void produce(std::string records, acks_mode acks, produce_callback done);
+  // checks idempotent sequences and appends through Raft. `done` runs on a
+  // worker thread once `acks` is satisfied, or with the error (see the top of
+  // this file), at the latest after timeout_ms. For acks_mode::none the
+  // caller does not wait, but `done` still runs (with the outcome, for
+  // logging).
+  void produce(std::string records, acks_mode acks, int64_t timeout_ms, produce_callback done);
+
+  // Raft: a message from a peer (transport thread), and the broker-wide tick
+  // (every kTickMs).
+  void step(raft::message m);
+  void tick();
+  // Leader, epoch, membership, in-sync replicas: any thread.
+  replication::group_status raft_status() const;
+  // Leader only: moves leadership to `to` (rebalance-leaders).
+  void transfer_leadership(int32_t to, std::function<void(Status)> done);
+  // Leader only: moves the replica set one step toward `target` (add a
+  // learner, promote it once caught up, remove one replica); done(ok) once
+  // the membership equals target. Reassignment calls it until it does.
+  void reassign_step(std::vector<int32_t> target, std::function<void(Result<bool>)> done);
 
   // Whole batches from the one containing `offset`, at most max_bytes (one
   // whole batch at least), never at or past the high watermark.
