@@ -22,8 +22,9 @@ struct broker_config {
   // (Raft messages of every group, controller calls): service
   // kappa.internal.v1.Peer. `controller_voters` lists the __controller
   // group's voters as "id@host:port,..." (their internal addresses); empty =
-  // this node alone ("<node_id>@<internal_listen>"): a one-node cluster.
-  std::string internal_listen = "127.0.0.1:9093";
+  // this node alone: a one-node cluster, whose internal listener (port 0 by
+  // default: any free port) nobody else dials.
+  std::string internal_listen = "127.0.0.1:0";
   std::string controller_voters;
   // The client address other brokers hand out for this node (leader hints,
   // Metadata). Empty = `listen`.
