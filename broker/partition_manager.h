@@ -67,6 +67,16 @@ class partition_manager {
 
   Result<int64_t> allocate_producer_id();
 
+  // Where the leader of `topic`/`p` is, as this broker knows it (its own
+  // replica's Raft state first, else the controller's leader table): for
+  // NOT_LEADER_OR_FOLLOWER answers. id -1 / empty address when unknown.
+  struct leader_hint {
+    int32_t id = -1;
+    std::string address;  // the leader's client address
+    int32_t epoch = -1;
+  };
+  leader_hint leader_of(const std::string& topic, int32_t p) const;
+
   // Wakes every long-poll and marks the broker as stopping.
   void begin_shutdown();
   // REQUIRES: the gRPC server has stopped. Drains the pools, snapshots
