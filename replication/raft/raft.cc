@@ -41,6 +41,7 @@ Result<std::unique_ptr<node>> node::create(const options& o) {
 
 node::node(const options& o)
     : opts_(o),
+      codec_(o.codec ? o.codec : &default_entry_codec()),
       log_(*o.log, o.hard.commit, o.applied),
       term_(o.hard.term),
       vote_(o.hard.vote),

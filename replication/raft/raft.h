@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "proto/format/result.h"
+#include "replication/raft/entry_codec.h"
 #include "replication/raft/log_view.h"
 #include "replication/raft/progress.h"
 #include "replication/raft/raft_log.h"
@@ -67,6 +68,10 @@ struct options {
   uint64_t max_msg_bytes = 1 << 20;  // payload bytes per append (at least one entry)
   size_t max_inflight = 64;          // appends in flight per follower, in replicate state
   uint64_t max_committed_bytes = 64 << 20;  // committed entry payload bytes per ready
+  // Makes the payloads of the core's own entries (a new leader's no-op,
+  // config changes) and reads configs back. Null: default_entry_codec().
+  // Must outlive the node.
+  const entry_codec* codec = nullptr;
 };
 
 struct ready {
@@ -169,10 +174,13 @@ class node {
   void set_config(const config& c);
   void abort_transfer() { lead_transferee_ = no_node; }
 
+  const entry_codec& codec() const { return *codec_; }
+
   hard_state current_hard_state() const { return {term_, vote_, log_.commit()}; }
   soft_state current_soft_state() const { return {lead_, role_}; }
 
   options opts_;
+  const entry_codec* codec_;
   raft_log log_;
   term_id term_;
   node_id vote_ = no_node;

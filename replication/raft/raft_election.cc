@@ -68,7 +68,11 @@ void node::become_leader() {
   // entries can be committed (§5.4.2) and the leader learns the commit point.
   // Kappa writes it as a control batch.
   log_index base = log_.last_index() + 1;
-  append_entry({.term = term_, .base_index = base, .last_index = base, .type = entry_type::noop});
+  append_entry({.term = term_,
+                .base_index = base,
+                .last_index = base,
+                .type = entry_type::noop,
+                .payload = codec().noop(term_, base)});
   bcast_append();
 }
 

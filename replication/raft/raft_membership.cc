@@ -43,7 +43,7 @@ void node::track_config_entries(const std::vector<entry>& es) {
   for (const entry& e : es) {
     if (e.type != entry_type::config || e.base_index <= config_history_.back().index) continue;
     config c;
-    KAPPA_ASSERT(decode_config(e.payload, &c));  // the leader wrote it: bad bytes are a bug
+    KAPPA_ASSERT(codec().read_config(e.payload, &c));  // the leader wrote it: bad bytes are a bug
     config_history_.push_back({e.base_index, e.term, std::move(c)});
     changed = true;
   }
@@ -130,7 +130,7 @@ Status node::propose_config_change(config_change cc) {
                 .base_index = base,
                 .last_index = base,
                 .type = entry_type::config,
-                .payload = encode_config(next)});
+                .payload = codec().config_entry(next, term_, base)});
   if (role_ == role::leader) bcast_append();
   return {};
 }
