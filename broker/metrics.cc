@@ -48,15 +48,20 @@ class scrape_collectable final : public prometheus::Collectable {
       f.type = MetricType::Gauge;
       return f;
     };
-    std::array<prometheus::MetricFamily, 5> fs{
+    std::array<prometheus::MetricFamily, 7> fs{
         family("kappa_partition_log_start_offset", "First offset still in the log"),
         family("kappa_partition_log_end_offset", "Next offset to assign"),
         family("kappa_partition_high_watermark", "Offsets below it are committed and readable"),
         family("kappa_partition_open_segments", "Segment files of the partition"),
-        family("kappa_partition_size_bytes", "Bytes of the partition's segments")};
+        family("kappa_partition_size_bytes", "Bytes of the partition's segments"),
+        family("kappa_partition_leader", "Node id of the partition's leader (-1 unknown)"),
+        family("kappa_partition_leader_epoch", "Leader epoch (Raft term) of the partition")};
+    int64_t under_replicated = 0;
     for (const auto& s : samples) {
-      const int64_t values[5] = {s.log_start_offset, s.log_end_offset, s.high_watermark,
-                                 s.segments, s.size_bytes};
+      if (s.is_leader && s.in_sync < s.voters) ++under_replicated;
+      const int64_t values[7] = {s.log_start_offset, s.log_end_offset, s.high_watermark,
+                                 s.segments,         s.size_bytes,     s.leader,
+                                 s.leader_epoch};
       for (size_t i = 0; i < fs.size(); ++i) {
         prometheus::ClientMetric m;
         m.label = {{"partition", std::to_string(s.partition)}, {"topic", s.topic}};
@@ -65,6 +70,12 @@ class scrape_collectable final : public prometheus::Collectable {
       }
     }
     std::vector<prometheus::MetricFamily> out(fs.begin(), fs.end());
+    auto urp = family("kappa_under_replicated_partitions",
+                      "Partitions led by this broker with fewer in-sync replicas than voters");
+    prometheus::ClientMetric u;
+    u.gauge.value = double(under_replicated);
+    urp.metric.push_back(u);
+    out.push_back(std::move(urp));
     auto rss = family("kappa_process_resident_memory_bytes", "Resident set size of kappad");
     prometheus::ClientMetric m;
     m.gauge.value = resident_bytes();
@@ -88,6 +99,7 @@ struct metrics::impl {
   prometheus::Counter* in = nullptr;
   prometheus::Counter* out = nullptr;
   prometheus::Histogram* fsync = nullptr;
+  prometheus::Counter* elections = nullptr;
 };
 
 const char* api_name(api a) {
@@ -119,6 +131,9 @@ Result<std::unique_ptr<metrics>> metrics::start(const std::string& listen) {
   i->fsync = &prometheus::BuildHistogram().Name("kappa_fsync_latency_seconds")
                   .Help("Latency of one group-committed log fsync").Register(*i->registry)
                   .Add({}, latency_buckets());
+  i->elections = &prometheus::BuildCounter().Name("kappa_leader_elections_total")
+                      .Help("Times a partition replica on this broker became leader")
+                      .Register(*i->registry).Add({});
   if (!listen.empty()) {
     try {
       i->exposer = std::make_unique<prometheus::Exposer>(listen, 2);
@@ -142,6 +157,7 @@ void metrics::request(api a, double seconds, int grpc_code) {
 void metrics::bytes_in(uint64_t n) { impl_->in->Increment(double(n)); }
 void metrics::bytes_out(uint64_t n) { impl_->out->Increment(double(n)); }
 void metrics::fsync(double seconds) { impl_->fsync->Observe(seconds); }
+void metrics::leader_elected() { impl_->elections->Increment(); }
 void metrics::set_partition_source(std::function<std::vector<partition_sample>()> source) {
   std::lock_guard lk(impl_->scraped->mu);
   impl_->scraped->source = std::move(source);

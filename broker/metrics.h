@@ -7,6 +7,11 @@
 //  kappa_fsync_latency_seconds             histogram
 //  kappa_partition_log_start_offset{topic,partition}, ..._log_end_offset,
 //  ..._high_watermark, kappa_partition_open_segments, kappa_partition_size_bytes
+//  kappa_partition_leader{topic,partition}        leader's node id (-1 unknown)
+//  kappa_partition_leader_epoch{topic,partition}  Raft term of that leadership
+//  kappa_under_replicated_partitions       partitions led here with fewer
+//                                          in-sync replicas than voters
+//  kappa_leader_elections_total            times a replica here became leader
 //  kappa_process_resident_memory_bytes     (from /proc/self/statm at scrape)
 //
 // Thread safety: every method may be called from any thread.
@@ -36,6 +41,11 @@ struct partition_sample {
   int64_t high_watermark = 0;
   int64_t segments = 0;
   int64_t size_bytes = 0;
+  int32_t leader = -1;        // node id, -1 unknown
+  int32_t leader_epoch = -1;  // Raft term
+  bool is_leader = false;     // this broker leads it
+  int32_t voters = 0;         // leader only: voters of the group
+  int32_t in_sync = 0;        // leader only: voters within one batch of the log end
 };
 
 class metrics {
@@ -50,6 +60,8 @@ class metrics {
   void bytes_in(uint64_t n);
   void bytes_out(uint64_t n);
   void fsync(double seconds);
+  // A replica on this broker became leader of its group.
+  void leader_elected();
   // Called at each scrape for the per-partition gauges.
   void set_partition_source(std::function<std::vector<partition_sample>()> source);
 

@@ -1,38 +1,23 @@
+// partition: opening over its Raft group, the producer-state snapshot,
+// reads, waiters, configs, delete-records and retirement. Produce and the
+// group's callbacks are in partition_produce.cc; reassignment in
+// partition_reassign.cc.
 #include "broker/partition.h"
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
-#include <deque>
+#include <functional>
 
 #include "broker/errc.h"
 #include "broker/metrics.h"
-#include "broker/producer_state.h"
-#include "broker/runtime.h"
-#include "proto/format/batch_validator.h"
-#include "proto/format/errc.h"
+#include "broker/partition_internal.h"
 #include "proto/format/record_batch.h"
 #include "storage/errc.h"
 #include "storage/metadata_file.h"
 
 namespace kappa::broker {
-
-struct partition::strand_holder {
-  explicit strand_holder(runtime& rt) : strand(asio::make_strand(rt.workers.get_executor())) {}
-  strand_t strand;
-};
-
-struct partition::pending_ack {
-  int64_t last_offset = 0;  // durable once durable_end_offset() > last_offset
-  produce_result result;
-  produce_callback done;
-};
-
-struct partition::strand_state {
-  producer_state producers;
-  std::deque<pending_ack> pending;  // in offset order
-  bool flush_in_flight = false;
-};
 
 storage::log_config storage_config_for(const storage::log_config& topic_config) {
   storage::log_config c = topic_config;
@@ -40,24 +25,68 @@ storage::log_config storage_config_for(const storage::log_config& topic_config) 
   return c;
 }
 
-partition::partition(storage::partition_id id, storage::log* log, storage::log_config config,
-                     std::string snapshot_path, runtime& rt, metrics& m, storage::env& e)
-    : id_(std::move(id)), log_(log), rt_(rt), metrics_(m), env_(e),
-      snapshot_path_(std::move(snapshot_path)), strand_(std::make_unique<strand_holder>(rt)),
-      config_(config), s_(std::make_unique<strand_state>()) {}
+partition::partition(const partition_options& o, runtime& rt, metrics& m, storage::env& e)
+    : id_(o.id), log_(o.log), self_(o.self), rt_(rt), metrics_(m), env_(e),
+      snapshot_path_(o.log->dir() + "/producer.snapshot"),
+      strand_(std::make_unique<strand_holder>(rt)), config_(o.config),
+      s_(std::make_unique<strand_state>()) {}
 
-partition::~partition() = default;
+partition::~partition() {
+  if (group_ && !group_stopped_.exchange(true)) group_->shutdown();
+}
 
-Result<std::shared_ptr<partition>> partition::open(storage::partition_id id, storage::log* log,
-                                                   storage::log_config config,
-                                                   std::string snapshot_path, runtime& rt,
-                                                   metrics& m, storage::env& e) {
-  log->set_config(storage_config_for(config));
-  std::shared_ptr<partition> p(
-      new partition(std::move(id), log, config, std::move(snapshot_path), rt, m, e));
-  // Whatever recovery kept is on disk; on one node it is all committed.
-  p->high_watermark_.store(log->log_end_offset());
+Result<std::shared_ptr<partition>> partition::open(const partition_options& o, runtime& rt,
+                                                   metrics& m, storage::env& e,
+                                                   replication::transport& net) {
+  KAPPA_ASSERT(o.log != nullptr);
+  o.log->set_config(storage_config_for(o.config));
+  std::shared_ptr<partition> p(new partition(o, rt, m, e));
   KAPPA_RETURN_IF_ERROR(p->load_producer_state());
+  p->s_->persisted_end = o.log->durable_end_offset();
+
+  replication::group_options g;
+  g.name = o.id.dir_name();
+  g.self = raft::node_id(uint64_t(o.self));
+  g.log = o.log;
+  g.env = &e;
+  g.state_path = o.log->dir() + "/raft.state";
+  g.epoch_cache_path = o.log->dir() + "/leader-epoch-checkpoint";
+  for (int32_t r : o.replicas) g.initial.voters.push_back(raft::node_id(uint64_t(r)));
+  std::sort(g.initial.voters.begin(), g.initial.voters.end());
+  g.initial.voters.erase(std::unique(g.initial.voters.begin(), g.initial.voters.end()),
+                         g.initial.voters.end());
+  g.durable = o.config.flush == storage::flush_policy::always;
+  g.campaign_on_start = o.preferred_leader;
+  g.seed = std::hash<std::string>{}(g.name) ^ (uint64_t(o.self) * 0x9E3779B97F4A7C15ull);
+
+  // Group work that outlives the partition, or runs after retire() removed
+  // the log, is dropped: nobody waits for it, and the log may be gone.
+  std::weak_ptr<partition> weak = p;
+  replication::executor_fn strand = [weak, h = p->strand_->strand](std::function<void()> f) {
+    asio::post(h, [weak, f = std::move(f)] {
+      auto self = weak.lock();
+      if (self && !self->retired_) f();
+    });
+  };
+  replication::executor_fn flusher = [weak, &rt](std::function<void()> f) {
+    asio::post(rt.flushers, [weak, f = std::move(f)] {
+      auto self = weak.lock();
+      if (!self) return;
+      std::shared_lock lk(self->life_mu_);  // retire() waits for this fsync
+      if (self->retired_) return;
+      const auto t0 = std::chrono::steady_clock::now();
+      f();
+      self->metrics_.fsync(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    });
+  };
+  KAPPA_ASSIGN_OR_RETURN(p->group_, replication::raft_group::create(std::move(g), strand, flusher,
+                                                                     net, p->make_listener()));
+  const replication::group_status st = p->group_->status();
+  p->high_watermark_.store(std::max<int64_t>(0, st.high_watermark));
+  p->leader_epoch_.store(st.term.value > 0 ? int32_t(st.term.value) : -1);
+  p->leader_id_.store(st.leader == raft::no_node ? -1 : int32_t(st.leader.value));
+  p->is_leader_.store(st.role == raft::role::leader);
   return p;
 }
 
@@ -72,11 +101,12 @@ Status partition::load_producer_state() {
   if (snap.ok()) {
     auto covered = s_->producers.decode(snap->payload);
     // A snapshot past the log end means the tail it saw was lost (a torn
-    // tail after a crash): it may remember batches that are gone, so rebuild.
+    // tail after a crash, or a divergence repair): it may remember batches
+    // that are gone, so rebuild.
     if (covered.ok() && *covered <= log_->log_end_offset()) {
       from = std::max(from, *covered);
     } else {
-      spdlog::warn("{}: ignoring producer state snapshot ({}); rebuilding from the log",
+      spdlog::info("{}: not using the producer state snapshot ({}); rebuilding from the log",
                    id_.dir_name(), covered.ok() ? "past the log end" : covered.status().message());
       s_->producers = producer_state();
     }
@@ -108,6 +138,9 @@ Status partition::load_producer_state() {
 }
 
 Status partition::save_producer_state() {
+  // The group first: nothing may append after the snapshot is taken.
+  if (group_ && !group_stopped_.exchange(true)) group_->shutdown();
+  if (retired_) return Status();
   return storage::write_metadata_file(env_, snapshot_path_, 1,
                                       s_->producers.encode(log_->log_end_offset()));
 }
@@ -115,18 +148,15 @@ Status partition::save_producer_state() {
 void partition::retire(std::function<void()> remove_log, std::function<void()> done) {
   asio::post(strand_->strand, [self = shared_from_this(), remove_log = std::move(remove_log),
                                done = std::move(done)] {
+    if (self->group_ && !self->group_stopped_.exchange(true)) self->group_->shutdown();
     {
-      std::unique_lock lk(self->life_mu_);
+      std::unique_lock lk(self->life_mu_);  // waits for a group fsync in flight
       self->retired_ = true;
     }
-    for (auto& p : self->s_->pending) {
-      p.done(produce_result{error(errc::unknown_topic_or_partition,
-                                  self->id_.dir_name() + " was deleted"), -1, -1});
-    }
-    self->s_->pending.clear();
+    self->fail_all_pending(self->gone());
     self->wake_all();
-    // Every later use of log_ sees retired_ first (strand code, or readers
-    // under life_mu_), so the log can go now.
+    // Every later use of log_ sees retired_ first (strand code, group tasks,
+    // or readers under life_mu_), so the log can go now.
     remove_log();
     (void)self->env_.remove(self->snapshot_path_);
     done();
@@ -150,129 +180,54 @@ int partition::segment_count() const {
   return retired_ ? 0 : log_->segment_count();
 }
 
+partition_sample partition::sample() const {
+  partition_sample s;
+  s.topic = id_.topic;
+  s.partition = id_.partition;
+  s.log_start_offset = log_start_offset();
+  s.log_end_offset = log_end_offset();
+  s.high_watermark = high_watermark();
+  s.segments = segment_count();
+  s.size_bytes = int64_t(size_bytes());
+  s.leader = leader_id();
+  s.leader_epoch = leader_epoch();
+  s.is_leader = is_leader();
+  if (s.is_leader && group_) {
+    const replication::group_status st = group_->status();
+    s.voters = int32_t(st.membership.voters.size());
+    for (raft::node_id n : st.in_sync) s.in_sync += st.membership.is_voter(n) ? 1 : 0;
+  }
+  return s;
+}
+
 Status partition::gone() const {
   return error(errc::unknown_topic_or_partition, id_.dir_name() + " was deleted");
 }
 
-void partition::produce(std::string records, acks_mode acks, produce_callback done) {
-  asio::post(strand_->strand, [self = shared_from_this(), records = std::move(records), acks,
-                               done = std::move(done)]() mutable {
-    self->produce_on_strand(records, acks, done);
-  });
+Status partition::not_leader() const {
+  const int32_t leader = leader_id();
+  return error(errc::not_leader_or_follower,
+               leader > 0 && leader != self_ ? std::to_string(leader) : std::string());
 }
 
-void partition::produce_on_strand(std::string& records, acks_mode acks, produce_callback& done) {
-  const storage::log_config cfg = config();
-  auto fail = [&](Status st) {
-    done(produce_result{std::move(st), -1, log_->log_start_offset()});
-  };
-  if (retired_) return done(produce_result{gone(), -1, -1});
-  if (Status st = log_->status(); !st.ok()) return fail(error(errc::storage_error, st.message()));
-
-  format::validation_limits limits;
-  limits.max_batch_bytes = cfg.max_batch_bytes;
-  auto headers = format::validate_batches(as_bytes(records), limits, format::validation_depth::records);
-  if (!headers.ok()) {
-    const bool too_large = headers.status().code() == format::errc::batch_too_large;
-    return fail(error(too_large ? errc::message_too_large : errc::corrupt_message,
-                      headers.status().message()));
-  }
-  if (headers->empty()) return fail(error(errc::corrupt_message, "no record batch in the request"));
-
-  int64_t base = -1;
-  int64_t last = -1;
-  size_t pos = 0;
-  for (format::batch_header h : *headers) {
-    const size_t n = h.size_bytes();
-    mutable_byte_view batch(reinterpret_cast<uint8_t*>(records.data()) + pos, n);
-    pos += n;
-    sequence_check c = s_->producers.check(h);
-    if (c.what == sequence_check::kind::reject) return fail(c.error);
-    if (c.what == sequence_check::kind::duplicate) {
-      // A retry of a stored batch: answer with where it went.
-      if (base < 0) base = c.original.base_offset;
-      last = std::max(last, c.original.last_offset);
-      continue;
-    }
-    auto r = log_->append(batch, /*leader_epoch=*/0);
-    if (!r.ok()) {
-      spdlog::error("{}: append failed: {}", id_.dir_name(), r.status().message());
-      return fail(r.status());  // api_error_code() maps it (KAFKA_STORAGE_ERROR etc.)
-    }
-    h.base_offset = r->base_offset;
-    s_->producers.observe(h);
-    metrics_.bytes_in(n);
-    if (base < 0) base = r->base_offset;
-    last = r->last_offset;
-  }
-
-  produce_result result{Status(), base, log_->log_start_offset()};
-  if (cfg.flush == storage::flush_policy::interval) {
-    advance_high_watermark(log_->log_end_offset());
-    done(std::move(result));
-    return;
-  }
-  // flush.policy=always: every ack waits for the fsync, and so does the high
-  // watermark (nobody may read what a crash could take back). An all-
-  // duplicate request waits too: its batches may not be durable yet.
-  (void)acks;
-  if (last < log_->durable_end_offset()) {
-    done(std::move(result));
-    return;
-  }
-  if (s_->pending.size() >= kPendingAcksMax) {
-    // Cannot happen unless fsyncs stall; the data is appended, so the client
-    // must not assume it lost: it retries and the producer state dedups.
-    return fail(error(errc::request_timed_out, "too many appends awaiting fsync"));
-  }
-  s_->pending.push_back({last, std::move(result), std::move(done)});
-  request_flush();
+replication::group_status partition::raft_status() const {
+  return group_ ? group_->status() : replication::group_status{};
 }
 
-void partition::request_flush() {
-  if (s_->flush_in_flight) return;  // the flush that returns next starts another
-  s_->flush_in_flight = true;
-  asio::post(rt_.flushers, [self = shared_from_this()] {
-    const auto t0 = std::chrono::steady_clock::now();
-    Status st;
-    {
-      std::shared_lock lk(self->life_mu_);  // retire() waits for this fsync
-      if (!self->retired_) st = self->log_->flush();
-    }
-    self->metrics_.fsync(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    asio::post(self->strand_->strand, [self, st = std::move(st)]() mutable {
-      self->on_flushed(std::move(st));
+void partition::step(raft::message m) {
+  if (!group_stopped_.load(std::memory_order_acquire)) group_->step(std::move(m));
+}
+
+void partition::tick() {
+  if (group_stopped_.load(std::memory_order_acquire)) return;
+  group_->tick();
+  // Produce deadlines are checked at tick granularity (kTickMs), and only
+  // when something waits.
+  if (pending_count_.load(std::memory_order_relaxed) > 0) {
+    asio::post(strand_->strand, [self = shared_from_this()] {
+      if (!self->retired_) self->expire_acks();
     });
-  });
-}
-
-void partition::on_flushed(Status st) {
-  s_->flush_in_flight = false;
-  if (retired_) return;
-  if (!st.ok()) {
-    spdlog::error("{}: fsync failed: {}", id_.dir_name(), st.message());
-    for (auto& p : s_->pending) {
-      p.done(produce_result{error(errc::storage_error, st.message()), -1, log_->log_start_offset()});
-    }
-    s_->pending.clear();
-    return;
   }
-  const int64_t durable = log_->durable_end_offset();
-  advance_high_watermark(durable);
-  while (!s_->pending.empty() && s_->pending.front().last_offset < durable) {
-    pending_ack p = std::move(s_->pending.front());
-    s_->pending.pop_front();
-    p.done(std::move(p.result));
-  }
-  if (!s_->pending.empty()) request_flush();
-}
-
-void partition::advance_high_watermark(int64_t hw) {
-  // Monotonic except through truncation, which one node never does.
-  int64_t cur = high_watermark_.load();
-  if (hw <= cur) return;
-  high_watermark_.store(hw, std::memory_order_release);
-  wake_all();
 }
 
 Result<storage::read_view> partition::read(int64_t offset, size_t max_bytes) const {
@@ -329,6 +284,8 @@ void partition::set_config(const storage::log_config& config) {
     std::lock_guard lk(config_mu_);
     config_ = config;
   }
+  // The group's durability (flush.policy) is fixed when it is created: a
+  // changed policy applies from the next open.
   asio::post(strand_->strand, [self = shared_from_this(), config] {
     if (!self->retired_) self->log_->set_config(storage_config_for(config));
   });
@@ -337,6 +294,10 @@ void partition::set_config(const storage::log_config& config) {
 void partition::delete_records(int64_t before_offset, std::function<void(Result<int64_t>)> done) {
   asio::post(strand_->strand, [self = shared_from_this(), before_offset, done = std::move(done)] {
     if (self->retired_) return done(self->gone());
+    // LIMITATION: only the leader's log start moves; followers keep their
+    // own until retention deletes the segments (the move is not replicated
+    // through the Raft log).
+    if (!self->group_->is_leader()) return done(self->not_leader());
     const int64_t hw = self->high_watermark();
     const int64_t target = before_offset == -1 ? hw : before_offset;
     if (target < 0 || target > hw) {

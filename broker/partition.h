@@ -9,18 +9,25 @@
 // LeaderHint with the leader's address. acks=all answers after commit (the
 // high watermark passed the request's last offset); acks=1 after the
 // leader's local persistence; a request not acknowledged within its timeout
-// fails with errc::not_enough_replicas (it may still commit later: the
-// client retries, idempotence dedups). Entries truncated before commit
-// (leadership lost) fail with errc::not_leader_or_follower.
+// fails with errc::not_enough_replicas (acks=1: errc::request_timed_out; no
+// replica is involved) — it may still commit later: the client retries,
+// idempotence dedups. Entries truncated before commit (leadership lost) fail
+// with errc::not_leader_or_follower. Producers may not write control
+// batches (the Raft log uses them for its no-op and membership entries).
 // The high watermark is the Raft commit index + 1; reads never pass it.
 //
+// Followers keep the producer state too (they observe the batches the
+// leader replicates), so a new leader dedups retries of batches its
+// predecessor appended. A divergence repair (on_truncate) rebuilds it from
+// the snapshot and the log, as at open.
+//
 // Appends are serialised on the partition's strand (an Asio strand on the
-// worker pool): validation, the producer-state check and log::append run
-// there, never on a gRPC thread. Durability is group-committed: under
-// flush.policy=always the strand only writes; one fsync at a time runs on the
-// flush pool and, when it returns, completes every append it covered. The
-// storage log itself is therefore opened with flush_policy::interval and the
-// partition decides when an append is durable.
+// worker pool): validation, the producer-state check and the Raft proposal
+// run there, never on a gRPC thread. The raft_group runs on the same strand
+// and group-commits: under flush.policy=always one fsync at a time runs on
+// the flush pool and covers every append written meanwhile. The storage log
+// itself is therefore opened with flush_policy::interval and the group
+// decides when an append is durable.
 //
 // Reads (read()) run on any thread, concurrently with appends, never past the
 // high watermark.
@@ -32,8 +39,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
+#include <vector>
 
 #include "proto/format/result.h"
 #include "replication/group/raft_group.h"
@@ -44,6 +53,7 @@ namespace kappa::broker {
 
 struct runtime;
 class metrics;
+struct partition_sample;
 
 enum class acks_mode { none, leader, all };
 
@@ -56,7 +66,8 @@ using produce_callback = std::function<void(produce_result)>;
 
 // Caps that bound what one partition holds in memory.
 inline constexpr size_t kWaitersMax = 10000;          // long-poll fetches parked on it
-inline constexpr size_t kPendingAcksMax = 100000;     // appends awaiting their fsync
+inline constexpr size_t kPendingAcksMax = 100000;     // appends awaiting persistence or commit
+inline constexpr int64_t kProduceTimeoutMsDefault = 30000;  // when produce() gets timeout_ms <= 0
 
 inline constexpr int kTickMs = 50;  // the Raft tick: elections after 10-20 ticks
 
@@ -98,6 +109,12 @@ class partition : public std::enable_shared_from_this<partition> {
   void tick();
   // Leader, epoch, membership, in-sync replicas: any thread.
   replication::group_status raft_status() const;
+  // Cheap views of the same (atomics updated on every role change): the
+  // leader's node id (-1 unknown), the leader epoch (Raft term; -1 before
+  // the group has one) and whether this replica leads.
+  int32_t leader_id() const { return leader_id_.load(std::memory_order_acquire); }
+  int32_t leader_epoch() const { return leader_epoch_.load(std::memory_order_acquire); }
+  bool is_leader() const { return is_leader_.load(std::memory_order_acquire); }
   // Leader only: moves leadership to `to` (rebalance-leaders).
   void transfer_leadership(int32_t to, std::function<void(Status)> done);
   // Leader only: moves the replica set one step toward `target` (add a
@@ -134,39 +151,65 @@ class partition : public std::enable_shared_from_this<partition> {
   // Applies a new topic config (on the strand).
   void set_config(const storage::log_config& config);
   // Moves the log start (DeleteRecords); -1 = the high watermark. `done` gets
-  // the new log start offset or the error.
+  // the new log start offset or the error. Leader only
+  // (errc::not_leader_or_follower elsewhere). LIMITATION: followers keep
+  // their own log start until retention removes the segments.
   void delete_records(int64_t before_offset, std::function<void(Result<int64_t>)> done);
 
-  // Writes the producer-state snapshot (clean shutdown). REQUIRES: no
-  // appends running (the worker pool has drained).
+  // Shuts the Raft group down (its state file is written), then writes the
+  // producer-state snapshot (clean shutdown). REQUIRES: no appends running
+  // (the worker pool has drained).
   Status save_producer_state();
-  // Topic deletion: on the strand, fails pending appends, stops every later
-  // use of the log, then runs `remove_log` (which deletes it) and removes the
-  // producer-state snapshot. `done` runs after.
+  // Topic deletion: on the strand, shuts the Raft group down, fails pending
+  // appends, stops every later use of the log, then runs `remove_log`
+  // (which deletes it) and removes the producer-state snapshot. `done` runs
+  // after.
   void retire(std::function<void()> remove_log, std::function<void()> done);
+
+  // The metrics sample of this partition (offsets, sizes, leadership).
+  partition_sample sample() const;
 
   struct pending_ack;
 
  private:
-  partition(storage::partition_id id, storage::log* log, storage::log_config config,
-            std::string snapshot_path, runtime& rt, metrics& m, storage::env& e);
+  partition(const partition_options& o, runtime& rt, metrics& m, storage::env& e);
   Status load_producer_state();
-  void produce_on_strand(std::string& records, acks_mode acks, produce_callback& done);
-  void request_flush();
-  void on_flushed(Status st);
+  replication::raft_group::listener make_listener();
+  void produce_on_strand(std::string& records, acks_mode acks, int64_t timeout_ms,
+                         produce_callback& done);
+  void park_ack(acks_mode acks, int64_t last_offset, int64_t timeout_ms, produce_result result,
+                produce_callback done);
+  void on_commit(int64_t hw);
+  void on_persisted(int64_t persisted_end);
+  void on_role(const replication::group_status& st);
+  void on_append(int64_t base_offset, byte_view batches);
+  void on_truncate(int64_t from);
+  void expire_acks();
+  void fail_all_pending(const Status& st);
   void advance_high_watermark(int64_t hw);
   Status gone() const;
+  Status not_leader() const;
 
   struct strand_holder;
 
   const storage::partition_id id_;
   storage::log* const log_;
+  const int32_t self_;
   runtime& rt_;
   metrics& metrics_;
   storage::env& env_;
   const std::string snapshot_path_;
   std::unique_ptr<strand_holder> strand_;
   std::atomic<int64_t> high_watermark_{0};
+
+  // Set once in open(), before the partition is shared; shut down by
+  // retire(), save_producer_state() or the destructor.
+  std::shared_ptr<replication::raft_group> group_;
+  std::atomic<bool> group_stopped_{false};
+  std::atomic<int32_t> leader_id_{-1};
+  std::atomic<int32_t> leader_epoch_{-1};
+  std::atomic<bool> is_leader_{false};
+  std::atomic<size_t> pending_count_{0};  // lets tick() skip the strand when idle
 
   // Readers hold it shared while they use log_; retire() takes it exclusive
   // to set retired_, so no reader touches a removed log.

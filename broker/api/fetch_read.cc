@@ -1,5 +1,6 @@
 #include "broker/api/fetch_read.h"
 
+#include "broker/api/leader_hint.h"
 #include "broker/errc.h"
 #include "broker/topic_name.h"
 
@@ -22,6 +23,21 @@ Status read_partition(partition& p, int64_t offset, size_t max_bytes, std::strin
   return Status();
 }
 
+Status check_leader_epoch(const partition& p, int32_t client_epoch) {
+  // 0 is proto3's "unset" and never a leader's epoch (terms start at 1).
+  if (client_epoch <= 0) return Status();
+  const int32_t epoch = p.leader_epoch();
+  if (client_epoch == epoch) return Status();
+  const std::string msg = "leader epoch " + std::to_string(client_epoch) + " of " +
+                          p.id().dir_name() + " is " +
+                          (client_epoch > epoch ? "newer" : "older") + " than the broker's (" +
+                          std::to_string(epoch) + ")";
+  return Status(std::error_code(client_epoch > epoch ? int(v1::UNKNOWN_LEADER_EPOCH)
+                                                     : int(v1::FENCED_LEADER_EPOCH),
+                                error_category()),
+                msg);
+}
+
 fetch_totals fill_fetch_response(partition_manager& pm, const v1::FetchRequest& req,
                                  v1::FetchResponse& resp) {
   fetch_totals totals;
@@ -39,6 +55,9 @@ fetch_totals fill_fetch_response(partition_manager& pm, const v1::FetchRequest& 
       auto fail = [&](const Status& st) {
         pr->set_error_code(to_error_code(st));
         pr->set_error_message(st.message());
+        if (wants_leader_hint(st)) {
+          set_leader_hint(pm, t.topic(), fp.partition(), pr->mutable_current_leader());
+        }
         ++totals.errors;
       };
       if (!topic_error.ok()) {
@@ -47,15 +66,17 @@ fetch_totals fill_fetch_response(partition_manager& pm, const v1::FetchRequest& 
       }
       auto p = pm.get(t.topic(), fp.partition());
       if (!p) {
-        fail(error(errc::unknown_topic_or_partition,
-                   "unknown topic or partition " + t.topic() + "-" + std::to_string(fp.partition())));
+        fail(missing_replica(pm, t.topic(), fp.partition()));
         continue;
       }
-      if (fp.current_leader_epoch() > 0) {  // one node: the leader epoch is 0
-        pr->set_error_code(v1::UNKNOWN_LEADER_EPOCH);
-        pr->set_error_message("leader epoch " + std::to_string(fp.current_leader_epoch()) +
-                              " is newer than the broker's (0)");
-        ++totals.errors;
+      // Consumers read from leaders (Kafka's default): a follower's high
+      // watermark may lag the leader's.
+      if (Status st = check_leader(pm, t.topic(), fp.partition(), p.get()); !st.ok()) {
+        fail(st);
+        continue;
+      }
+      if (Status st = check_leader_epoch(*p, fp.current_leader_epoch()); !st.ok()) {
+        fail(st);
         continue;
       }
       ++totals.partitions;

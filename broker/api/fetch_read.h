@@ -20,6 +20,11 @@ struct fetch_totals {
 fetch_totals fill_fetch_response(partition_manager& pm, const v1::FetchRequest& req,
                                  v1::FetchResponse& resp);
 
+// The check of a fetcher's current_leader_epoch (<= 0: none) against the
+// partition's: UNKNOWN_LEADER_EPOCH when the client's is newer,
+// FENCED_LEADER_EPOCH when older (as Kafka).
+Status check_leader_epoch(const partition& p, int32_t client_epoch);
+
 // Reads one partition at `offset` into the out-parameters. Returns the
 // error (OFFSET_OUT_OF_RANGE with `range` filled, UNKNOWN_TOPIC...).
 Status read_partition(partition& p, int64_t offset, size_t max_bytes, std::string* records,

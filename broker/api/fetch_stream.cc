@@ -2,9 +2,13 @@
 // only after OnWriteDone of the previous one, so a slow reader holds at most
 // one message (max_bytes, or one batch) in the broker. With nothing new to
 // send the stream parks on the partition's waiter list; no thread waits.
+// Only the leader serves it: a replica that is not (or stops being) the
+// leader ends the stream with NOT_LEADER_OR_FOLLOWER and a leader hint, or
+// LEADER_NOT_AVAILABLE; the consumer reconnects to the leader.
 #include <mutex>
 
 #include "broker/api/fetch_read.h"
+#include "broker/api/leader_hint.h"
 #include "broker/api/services.h"
 #include "broker/errc.h"
 #include "broker/topic_name.h"
@@ -29,10 +33,7 @@ class fetch_stream final : public grpc::ServerWriteReactor<v1::FetchStreamRespon
     Status st = validate_topic_name(topic_);
     if (st.ok()) {
       part_ = pm_.get(topic_, partition_id_);
-      if (!part_) {
-        st = error(errc::unknown_topic_or_partition,
-                   "unknown topic or partition " + topic_ + "-" + std::to_string(partition_id_));
-      }
+      if (!part_) st = missing_replica(pm_, topic_, partition_id_);
     }
     if (!st.ok()) return finish_with_error_locked(st);
     pump_locked();
@@ -70,6 +71,11 @@ class fetch_stream final : public grpc::ServerWriteReactor<v1::FetchStreamRespon
     if (cancelled_) return finish_locked(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
     if (pm_.shutting_down()) {
       return finish_locked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "broker is shutting down"));
+    }
+    // Leadership is checked before every read: a replica woken by losing it
+    // (partition::on_role wakes waiters) ends the stream here.
+    if (Status st = check_leader(pm_, topic_, partition_id_, part_.get()); !st.ok()) {
+      return finish_with_error_locked(st);
     }
     // Bounded: each round either writes, finishes, or parks.
     for (int round = 0; round < 2; ++round) {
@@ -119,6 +125,9 @@ class fetch_stream final : public grpc::ServerWriteReactor<v1::FetchStreamRespon
     if (part_) {
       msg_.set_high_watermark(part_->high_watermark());
       msg_.set_log_start_offset(part_->log_start_offset());
+    }
+    if (wants_leader_hint(st)) {
+      set_leader_hint(pm_, topic_, partition_id_, msg_.mutable_current_leader());
     }
     if (st.code() == errc::offset_out_of_range && part_) {
       msg_.mutable_valid_range()->set_log_start_offset(part_->log_start_offset());

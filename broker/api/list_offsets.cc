@@ -1,6 +1,9 @@
 // ListOffsets: earliest (-2), latest (-1 = the high watermark) or the first
-// offset at or after a timestamp. Index lookups touch mapped files, so the
+// offset at or after a timestamp. Answered by the leader only (elsewhere
+// NOT_LEADER_OR_FOLLOWER whose message names the leader, or
+// LEADER_NOT_AVAILABLE). Index lookups touch mapped files, so the
 // work runs on the worker pool, not the gRPC thread.
+#include "broker/api/leader_hint.h"
 #include "broker/api/services.h"
 #include "broker/errc.h"
 #include "broker/runtime.h"
@@ -38,10 +41,12 @@ void answer(partition_manager& pm, const v1::ListOffsetsRequest& req, v1::ListOf
       pr->set_partition(lp.partition());
       pr->set_offset(-1);
       pr->set_timestamp(-1);
-      pr->set_leader_epoch(0);
+      pr->set_leader_epoch(-1);
       auto fail = [&](const Status& st) {
         pr->set_error_code(to_error_code(st));
         pr->set_error_message(st.message());
+        // ListOffsetsPartitionResponse has no LeaderHint field: the message
+        // names the leader.
       };
       if (!topic_error.ok()) {
         fail(topic_error);
@@ -49,10 +54,14 @@ void answer(partition_manager& pm, const v1::ListOffsetsRequest& req, v1::ListOf
       }
       auto p = pm.get(t.topic(), lp.partition());
       if (!p) {
-        fail(error(errc::unknown_topic_or_partition,
-                   "unknown topic or partition " + t.topic() + "-" + std::to_string(lp.partition())));
+        fail(missing_replica(pm, t.topic(), lp.partition()));
         continue;
       }
+      if (Status st = check_leader(pm, t.topic(), lp.partition(), p.get()); !st.ok()) {
+        fail(st);
+        continue;
+      }
+      pr->set_leader_epoch(p->leader_epoch());
       if (lp.timestamp() == kEarliest) {
         pr->set_offset(p->log_start_offset());
       } else if (lp.timestamp() == kLatest) {

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <mutex>
 
+#include "broker/api/leader_hint.h"
 #include "broker/api/services.h"
 #include "broker/errc.h"
 #include "broker/topic_name.h"
@@ -28,10 +29,27 @@ void set_error(v1::PartitionProduceResponse* r, const Status& st) {
   r->set_base_offset(-1);
 }
 
+// A partition error, with the leader hint when it is about leadership. The
+// partition's not_leader_or_follower message is the leader's id (for
+// machines); the answer gets the API's wording and the hint's address.
+void set_partition_error(partition_manager& pm, const std::string& topic,
+                         v1::PartitionProduceResponse* r, Status st) {
+  if (st.code() == errc::not_leader_or_follower) {
+    Status why = check_leader(pm, topic, r->partition(), nullptr);
+    // Produce keeps NOT_LEADER_OR_FOLLOWER even when the leader is unknown:
+    // the client refreshes its metadata and retries either way.
+    st = error(errc::not_leader_or_follower, why.message());
+  }
+  set_error(r, st);
+  if (wants_leader_hint(st)) set_leader_hint(pm, topic, r->partition(), r->mutable_current_leader());
+}
+
 void dispatch(partition_manager& pm, v1::ProduceRequest req, std::shared_ptr<produce_op> op) {
   acks_mode acks = acks_mode::all;
   if (req.acks() == v1::ACKS_NONE) acks = acks_mode::none;
   if (req.acks() == v1::ACKS_LEADER) acks = acks_mode::leader;
+  const int64_t timeout_ms =
+      req.timeout_ms() > 0 ? req.timeout_ms() : pm.config().produce_timeout_ms_default;
   op->wait = acks != acks_mode::none;
   op->response.set_correlation_id(req.correlation_id());
   for (auto& t : *req.mutable_topics()) {
@@ -52,29 +70,27 @@ void dispatch(partition_manager& pm, v1::ProduceRequest req, std::shared_ptr<pro
       }
       auto part = pm.get(t.topic(), p.partition());
       if (!part) {
-        set_error(pr, error(errc::unknown_topic_or_partition,
-                            "topic '" + t.topic() + "' has no partition " +
-                                std::to_string(p.partition())));
+        set_partition_error(pm, t.topic(), pr, missing_replica(pm, t.topic(), p.partition()));
         continue;
       }
       op->remaining.fetch_add(1, std::memory_order_relaxed);
       if (!op->wait) {
         // The response is already sent (below): touch nothing of it.
-        part->produce(std::move(*p.mutable_records()), acks, [op](produce_result) {
-          op->release();
-        });
+        part->produce(std::move(*p.mutable_records()), acks, timeout_ms,
+                      [op](produce_result) { op->release(); });
         continue;
       }
       // pr points into op->response, which lives until the last release().
-      part->produce(std::move(*p.mutable_records()), acks, [op, pr](produce_result r) {
-        pr->set_log_start_offset(r.log_start_offset);
-        if (r.status.ok()) {
-          pr->set_base_offset(r.base_offset);
-        } else {
-          set_error(pr, r.status);
-        }
-        op->release();
-      });
+      part->produce(std::move(*p.mutable_records()), acks, timeout_ms,
+                    [&pm, op, pr, topic = t.topic()](produce_result r) {
+                      pr->set_log_start_offset(r.log_start_offset);
+                      if (r.status.ok()) {
+                        pr->set_base_offset(r.base_offset);
+                      } else {
+                        set_partition_error(pm, topic, pr, std::move(r.status));
+                      }
+                      op->release();
+                    });
     }
   }
   // ACKS_NONE: answer now (errors found so far included), append in the
