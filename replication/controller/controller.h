@@ -3,7 +3,9 @@
 //
 // On a controller voter (its id is in --controller-voters) it runs the
 // __controller Raft group (replication::raft_group) over the storage::log at
-// `<data_dir>/__controller-0/`, with its Raft state beside it. Every voter
+// `<data_dir>/__kappa/controller/` (not `__controller-0/`: the log manager
+// takes `<name>-<n>` directories for partitions), with its Raft state files
+// (`raft-state`, `leader-epoch-checkpoint`) in the same directory. Every voter
 // applies committed records to its metadata image. A broker that is not a
 // voter pulls committed records from a voter (Controller.FetchMetadata,
 // long-polled) and applies them the same way.
@@ -71,9 +73,15 @@ struct controller_options {
   std::string client_address;    // advertised
   std::string internal_address;
   std::vector<voter> voters;
-  std::string data_dir;          // holds __controller-0/ on voters
+  std::string data_dir;          // holds __kappa/controller/ on voters
   storage::env* env = nullptr;
   bool durable = true;
+};
+
+// What a committed command produced.
+struct submit_result {
+  int64_t last_offset = -1;        // its last record's metadata offset; -1 if it needed none
+  int64_t producer_id_start = -1;  // allocate_producer_ids_command: the block's first id
 };
 
 class controller {
@@ -97,6 +105,12 @@ class controller {
   // committed (and applied here), or the error (errc numbers as in plan();
   // not_controller/request_timed_out when no leader answered by the deadline).
   void submit(command cmd, int64_t timeout_ms, std::function<void(Status)> done);
+  // The same, with what the command produced.
+  void submit_for_result(command cmd, int64_t timeout_ms,
+                         std::function<void(Result<submit_result>)> done);
+  // Reserves `count` producer ids cluster-wide; `done` gets the first.
+  void allocate_producer_ids(int64_t count, int64_t timeout_ms,
+                             std::function<void(Result<int64_t>)> done);
 
   cluster_view view() const;
   // Called (on the controller strand) after every image change.
@@ -104,6 +118,9 @@ class controller {
   // Called by the broker before each heartbeat: the partitions it leads.
   void set_leader_reporter(std::function<std::vector<leader_entry>()> f);
 
+  // Stops: fails queued submits (not_controller), answers held calls,
+  // cancels client calls and waits (bounded) for them, stops the group.
+  // Idempotent. Call it before shutting the gRPC server down.
   void shutdown();
 
  private:
