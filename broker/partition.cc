@@ -96,45 +96,7 @@ storage::log_config partition::config() const {
 }
 
 Status partition::load_producer_state() {
-  int64_t from = log_->log_start_offset();
-  auto snap = storage::read_metadata_file(env_, snapshot_path_);
-  if (snap.ok()) {
-    auto covered = s_->producers.decode(snap->payload);
-    // A snapshot past the log end means the tail it saw was lost (a torn
-    // tail after a crash, or a divergence repair): it may remember batches
-    // that are gone, so rebuild.
-    if (covered.ok() && *covered <= log_->log_end_offset()) {
-      from = std::max(from, *covered);
-    } else {
-      spdlog::info("{}: not using the producer state snapshot ({}); rebuilding from the log",
-                   id_.dir_name(), covered.ok() ? "past the log end" : covered.status().message());
-      s_->producers = producer_state();
-    }
-  } else if (snap.status().code() != storage::errc::not_found) {
-    spdlog::warn("{}: {}; rebuilding producer state from the log", id_.dir_name(),
-                 snap.status().message());
-  }
-  // Replay batch headers after the snapshot: bounded by the log's size.
-  const int64_t end = log_->log_end_offset();
-  int64_t replayed = 0;
-  while (from < end) {
-    KAPPA_ASSIGN_OR_RETURN(auto view, log_->read(from, size_t{4} << 20));
-    if (view.batches.empty()) break;
-    byte_view b = view.batches;
-    while (b.size() >= format::kBatchHeaderBytes) {
-      const format::batch_header h = format::read_header(b);
-      if (h.size_bytes() > b.size()) break;
-      s_->producers.observe(h);
-      ++replayed;
-      b = b.subspan(h.size_bytes());
-    }
-    KAPPA_ASSERT(view.next_offset > from);
-    from = view.next_offset;
-  }
-  if (replayed > 0) {
-    spdlog::debug("{}: producer state rebuilt from {} batches", id_.dir_name(), replayed);
-  }
-  return Status();
+  return rebuild_producer_state(env_, *log_, snapshot_path_, id_.dir_name(), &s_->producers);
 }
 
 Status partition::save_producer_state() {

@@ -267,7 +267,6 @@ void partition::on_truncate(int64_t from) {
   s_->persisted_end = std::min(s_->persisted_end, from);
   // The producer state may remember truncated batches: rebuild it as at
   // open (snapshot, when it does not reach past the new end, plus replay).
-  s_->producers = producer_state();
   if (Status st = load_producer_state(); !st.ok()) {
     spdlog::error("{}: rebuilding producer state after truncation to {}: {}", id_.dir_name(),
                   from, st.message());

@@ -1,11 +1,15 @@
 #include "broker/producer_state.h"
 
+#include <spdlog/spdlog.h>
+
 #include <limits>
 #include <string>
 
 #include "broker/errc.h"
 #include "broker/wire.h"
+#include "proto/format/assert.h"
 #include "storage/errc.h"
+#include "storage/metadata_file.h"
 
 namespace kappa::broker {
 namespace {
@@ -147,6 +151,44 @@ Result<int64_t> producer_state::decode(byte_view snapshot) {
   if (!r.at_end()) return bad("trailing bytes");
   producers_ = std::move(next);
   return offset;
+}
+
+Status rebuild_producer_state(storage::env& e, const storage::log& log,
+                              const std::string& snapshot_path, const std::string& name,
+                              producer_state* out) {
+  *out = producer_state();
+  int64_t from = log.log_start_offset();
+  auto snap = storage::read_metadata_file(e, snapshot_path);
+  if (snap.ok()) {
+    auto covered = out->decode(snap->payload);
+    if (covered.ok() && *covered <= log.log_end_offset()) {
+      from = std::max(from, *covered);
+    } else {
+      spdlog::info("{}: not using the producer state snapshot ({}); rebuilding from the log", name,
+                   covered.ok() ? "past the log end" : covered.status().message());
+      *out = producer_state();
+    }
+  } else if (snap.status().code() != storage::errc::not_found) {
+    spdlog::warn("{}: {}; rebuilding producer state from the log", name, snap.status().message());
+  }
+  const int64_t end = log.log_end_offset();
+  int64_t replayed = 0;
+  while (from < end) {
+    KAPPA_ASSIGN_OR_RETURN(auto view, log.read(from, size_t{4} << 20));
+    if (view.batches.empty()) break;
+    byte_view b = view.batches;
+    while (b.size() >= format::kBatchHeaderBytes) {
+      const format::batch_header h = format::read_header(b);
+      if (h.size_bytes() > b.size()) break;
+      out->observe(h);
+      ++replayed;
+      b = b.subspan(h.size_bytes());
+    }
+    KAPPA_ASSERT(view.next_offset > from);
+    from = view.next_offset;
+  }
+  if (replayed > 0) spdlog::debug("{}: producer state rebuilt from {} batches", name, replayed);
+  return Status();
 }
 
 }  // namespace kappa::broker

@@ -31,6 +31,8 @@
 #include "proto/format/bytes.h"
 #include "proto/format/record_batch.h"
 #include "proto/format/result.h"
+#include "storage/env.h"
+#include "storage/log.h"
 
 namespace kappa::broker {
 
@@ -78,6 +80,15 @@ class producer_state {
 
   std::map<int64_t, producer_entry> producers_;
 };
+
+// Rebuilds `out` for `log`: the snapshot at `snapshot_path` (when it exists,
+// decodes and does not reach past the log end — a snapshot past the end saw
+// a tail that is gone: a torn tail after a crash, or a Raft divergence
+// repair), then every batch header after it up to the log end (bounded by
+// the log's size). `name` is for log messages. Errors: the log's read errors.
+Status rebuild_producer_state(storage::env& e, const storage::log& log,
+                              const std::string& snapshot_path, const std::string& name,
+                              producer_state* out);
 
 // The last sequence number of a batch (sequences wrap past INT32_MAX to 0).
 int32_t last_sequence(int32_t base_sequence, int32_t last_offset_delta);
