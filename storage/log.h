@@ -53,6 +53,16 @@ struct retention_result {
   uint64_t bytes_deleted = 0;
 };
 
+// What repair_corruption() did.
+struct corruption_repair {
+  int64_t truncated_at = 0;  // the log now ends here (the first damaged batch)
+  // The best known end before the damage: the offset after the last valid
+  // batch found past it (in the damaged segment or in later ones), else
+  // truncated_at. Replication uses it to refuse votes until the log has
+  // again reached it (committed data may have been there).
+  int64_t end_before = 0;
+};
+
 class log {
  public:
   // Opens (creating if missing) the partition directory `dir` and recovers
@@ -102,6 +112,18 @@ class log {
   // Deletes whole non-active segments past retention.ms (by their max
   // timestamp, against env::now_ms()) or beyond retention.bytes.
   virtual Result<retention_result> enforce_retention() = 0;
+
+  // Drops every segment: the log restarts empty at new_start (a replica that
+  // fell behind its leader's log start). Persisted: a reopen, even after a
+  // crash inside reset, sees either the old log or the empty one at
+  // new_start (or the old log cut short at new_start when new_start is
+  // inside it).
+  virtual Status reset(int64_t new_start) = 0;
+  // For a log whose status() is the corruption found at open: truncates at
+  // the first damaged batch (deleting the damaged bytes and every later
+  // segment), clears the failed state and returns what it did. Errors:
+  // errc::invalid_argument when the log is not in that state.
+  virtual Result<corruption_repair> repair_corruption() = 0;
 
   virtual const log_config& config() const = 0;
   virtual void set_config(const log_config& config) = 0;

@@ -51,6 +51,8 @@ class log_impl final : public log {
   Status truncate_suffix(int64_t offset) override;
   Status truncate_prefix(int64_t offset) override;
   Result<retention_result> enforce_retention() override;
+  Status reset(int64_t new_start) override;
+  Result<corruption_repair> repair_corruption() override;
   const log_config& config() const override { return config_; }
   void set_config(const log_config& config) override;
   const std::string& dir() const override { return dir_; }
@@ -85,6 +87,12 @@ class log_impl final : public log {
   // log_truncate.cc
   Status delete_prefix_segments_locked(size_t count, retention_result* result);
 
+  // log_repair.cc
+  // The end offset of the valid batches found in the damaged bytes and in
+  // the segment files after the last kept segment.
+  int64_t end_past_damage() const;
+  Status remove_segment_files_after(int64_t base);
+
   env& env_;
   const std::string dir_;
   log_config config_;
@@ -103,6 +111,7 @@ class log_impl final : public log {
   bool dirty_marked_ = false;           // a clean=false checkpoint is durable [append_mu_]
   std::atomic<bool> closed_{false};
   std::atomic<bool> failed_{false};
+  bool corrupt_at_open_ = false;        // recovery found corruption; repair_corruption() may clear it [append_mu_]
   Status status_;                       // [status_mu_]
 };
 

@@ -64,7 +64,9 @@ Status log_impl::recover() {
   int64_t start = cp.ok() ? cp->log_start_offset : (segs.empty() ? 0 : segs.front()->base_offset());
 
   if (segs.empty()) {
-    if (cp.ok() && cp->log_end_offset > 0) {
+    // A checkpoint with start == end expects no data (reset() writes one
+    // before it deletes the old segments).
+    if (cp.ok() && cp->log_end_offset > cp->log_start_offset) {
       fail(error(errc::corruption, dir_ + ": the checkpoint says the log ends at offset " +
                                        std::to_string(cp->log_end_offset) + " but there are no segment files"));
     }
@@ -77,9 +79,24 @@ Status log_impl::recover() {
     return Status();
   }
 
+  // Finish an interrupted reset(): its checkpoint describes an empty active
+  // segment at the log start, and every remaining segment lies below it.
+  bool removed = false;
+  if (cp.ok() && cp->log_start_offset == cp->log_end_offset && cp->active_base_offset == cp->log_start_offset &&
+      cp->active_bytes == 0 && cp->last_batch_position == kNoBatch && segs.back()->base_offset() < start) {
+    for (auto it = segs.rbegin(); it != segs.rend(); ++it) KAPPA_RETURN_IF_ERROR((*it)->remove_files());
+    KAPPA_RETURN_IF_ERROR(env_.sync_dir(dir_));
+    segs.clear();
+    KAPPA_ASSIGN_OR_RETURN(auto s, segment::create(env_, dir_, start, reserve_bytes()));
+    KAPPA_RETURN_IF_ERROR(env_.sync_dir(dir_));
+    segs.push_back(segment_ptr(std::move(s)));
+    segments_ = std::move(segs);
+    log_start_ = log_end_ = durable_end_ = start;
+    recovery_point_ = start;
+    return Status();
+  }
   // Finish an interrupted retention or prefix truncation: segments wholly
   // below the persisted log start are already gone as far as the log goes.
-  bool removed = false;
   while (segs.size() > 1 && segs[1]->base_offset() <= start) {
     KAPPA_RETURN_IF_ERROR(segs.front()->remove_files());
     segs.erase(segs.begin());
@@ -147,6 +164,7 @@ Status log_impl::recover_unclean(std::vector<segment_ptr>& segs, int64_t recover
     segs[k + r.segment]->publish(r.walks.back().valid_bytes);
     segs.resize(k + scanned);
     fail(error(errc::corruption, "corruption: " + r.message));
+    corrupt_at_open_ = true;
   }
   for (size_t j = 0; j < scanned; ++j) {
     segment& s = *segs[k + j];
