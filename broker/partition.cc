@@ -31,9 +31,10 @@ partition::partition(const partition_options& o, runtime& rt, metrics& m, storag
       strand_(std::make_unique<strand_holder>(rt)), config_(o.config),
       s_(std::make_unique<strand_state>()) {}
 
-partition::~partition() {
-  if (group_ && !group_stopped_.exchange(true)) group_->shutdown();
-}
+// The group, if still running, writes its state when its last reference
+// goes (raft_group's destructor): shutting it down here could block on the
+// very strand this destructor may run on.
+partition::~partition() = default;
 
 Result<std::shared_ptr<partition>> partition::open(const partition_options& o, runtime& rt,
                                                    metrics& m, storage::env& e,
@@ -63,6 +64,11 @@ Result<std::shared_ptr<partition>> partition::open(const partition_options& o, r
   // the log, is dropped: nobody waits for it, and the log may be gone.
   std::weak_ptr<partition> weak = p;
   replication::executor_fn strand = [weak, h = p->strand_->strand](std::function<void()> f) {
+    auto self = weak.lock();
+    if (self && self->strand_inline_.load(std::memory_order_acquire)) {
+      if (!self->retired_) f();
+      return;
+    }
     asio::post(h, [weak, f = std::move(f)] {
       auto self = weak.lock();
       if (self && !self->retired_) f();
@@ -82,12 +88,23 @@ Result<std::shared_ptr<partition>> partition::open(const partition_options& o, r
   };
   KAPPA_ASSIGN_OR_RETURN(p->group_, replication::raft_group::create(std::move(g), strand, flusher,
                                                                      net, p->make_listener()));
-  const replication::group_status st = p->group_->status();
-  p->high_watermark_.store(std::max<int64_t>(0, st.high_watermark));
-  p->leader_epoch_.store(st.term.value > 0 ? int32_t(st.term.value) : -1);
-  p->leader_id_.store(st.leader == raft::no_node ? -1 : int32_t(st.leader.value));
-  p->is_leader_.store(st.role == raft::role::leader);
+  // On the strand, after whatever the group did meanwhile: on_role reports
+  // changes only, so the starting state is read once.
+  asio::post(p->strand_->strand, [p] { p->sync_role(); });
   return p;
+}
+
+void partition::sync_role() {
+  if (retired_) return;
+  const replication::group_status st = group_->status();
+  advance_high_watermark(st.high_watermark);
+  leader_id_.store(st.leader == raft::no_node ? -1 : int32_t(st.leader.value));
+  leader_epoch_.store(st.term.value > 0 ? int32_t(st.term.value) : -1);
+  is_leader_.store(st.role == raft::role::leader);
+}
+
+void partition::stop_replication() {
+  if (group_ && !group_stopped_.exchange(true)) group_->shutdown();
 }
 
 storage::log_config partition::config() const {
@@ -101,16 +118,20 @@ Status partition::load_producer_state() {
 
 Status partition::save_producer_state() {
   // The group first: nothing may append after the snapshot is taken.
-  if (group_ && !group_stopped_.exchange(true)) group_->shutdown();
+  if (group_ && !group_stopped_.load()) {
+    strand_inline_.store(true, std::memory_order_release);
+    stop_replication();
+  }
   if (retired_) return Status();
   return storage::write_metadata_file(env_, snapshot_path_, 1,
                                       s_->producers.encode(log_->log_end_offset()));
 }
 
 void partition::retire(std::function<void()> remove_log, std::function<void()> done) {
+  // Off the strand: shutdown waits for a task on it.
+  stop_replication();
   asio::post(strand_->strand, [self = shared_from_this(), remove_log = std::move(remove_log),
                                done = std::move(done)] {
-    if (self->group_ && !self->group_stopped_.exchange(true)) self->group_->shutdown();
     {
       std::unique_lock lk(self->life_mu_);  // waits for a group fsync in flight
       self->retired_ = true;

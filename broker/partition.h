@@ -156,12 +156,19 @@ class partition : public std::enable_shared_from_this<partition> {
   // their own log start until retention removes the segments.
   void delete_records(int64_t before_offset, std::function<void(Result<int64_t>)> done);
 
-  // Shuts the Raft group down (its state file is written), then writes the
-  // producer-state snapshot (clean shutdown). REQUIRES: no appends running
-  // (the worker pool has drained).
+  // Shuts the Raft group down: it stops taking messages, ticks and
+  // proposals, and writes its state file. Blocks (up to ~10 s) for a strand
+  // task: call it while the worker and flusher pools still run (first in a
+  // clean shutdown), never on the partition's strand. Idempotent.
+  void stop_replication();
+  // Writes the producer-state snapshot (clean shutdown). REQUIRES: no
+  // appends running (the worker pool has drained). Shuts the group down
+  // first if stop_replication() was not called (then the group's strand
+  // work runs inline: the pools are gone).
   Status save_producer_state();
-  // Topic deletion: on the strand, shuts the Raft group down, fails pending
-  // appends, stops every later use of the log, then runs `remove_log`
+  // Topic deletion: shuts the Raft group down (blocking, as
+  // stop_replication: call it off the strand), then on the strand fails
+  // pending appends, stops every later use of the log, runs `remove_log`
   // (which deletes it) and removes the producer-state snapshot. `done` runs
   // after.
   void retire(std::function<void()> remove_log, std::function<void()> done);
@@ -187,6 +194,7 @@ class partition : public std::enable_shared_from_this<partition> {
   void expire_acks();
   void fail_all_pending(const Status& st);
   void advance_high_watermark(int64_t hw);
+  void sync_role();
   Status gone() const;
   Status not_leader() const;
 
@@ -206,6 +214,9 @@ class partition : public std::enable_shared_from_this<partition> {
   // retire(), save_producer_state() or the destructor.
   std::shared_ptr<replication::raft_group> group_;
   std::atomic<bool> group_stopped_{false};
+  // Set by save_producer_state() when the pools are gone: the group's strand
+  // tasks run inline on the caller.
+  std::atomic<bool> strand_inline_{false};
   std::atomic<int32_t> leader_id_{-1};
   std::atomic<int32_t> leader_epoch_{-1};
   std::atomic<bool> is_leader_{false};
