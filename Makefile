@@ -16,7 +16,7 @@ PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   liblz4-dev libzstd-dev libsnappy-dev zlib1g-dev libisal-dev prometheus-cpp-dev \
   python3 python3-kafka iproute2 procps
 
-.PHONY: all deps build test asan run clean format fixtures sim
+.PHONY: all deps build test asan run clean format fixtures sim cluster chaos
 
 all: build
 
@@ -54,6 +54,20 @@ asan: deps
 	cmake -S . -B $(ASAN_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
 	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
+
+# Starts a three-broker cluster on loopback in the background (data, logs and
+# pid files in ./cluster-data/<id>/); deploy/README.md "Run a cluster" says
+# more. `deploy/local-cluster.sh status|restart ID|stop` manage it.
+cluster: build
+	KAPPAD=$(BUILD_DIR)/broker/kappad deploy/local-cluster.sh start 3
+
+# The cluster fault suite (tests/cluster: real kappad processes, SIGKILL,
+# SIGSTOP, link cuts, bit flips, power loss) over many rounds; `make test`
+# runs one round of each. KAPPA_CHAOS_ROUNDS sets the rounds, KAPPA_CHAOS_SEED
+# the first seed (a failure prints the seed that replays it).
+KAPPA_CHAOS_ROUNDS ?= 20
+chaos: build
+	KAPPA_CHAOS_ROUNDS=$(KAPPA_CHAOS_ROUNDS) $(BUILD_DIR)/tests/cluster/cluster_tests "[cluster]"
 
 # Starts a one-node broker in the foreground with its data in ./data.
 # Ctrl-C (SIGINT) shuts it down cleanly.
