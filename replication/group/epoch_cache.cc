@@ -51,7 +51,9 @@ Result<std::unique_ptr<epoch_cache>> epoch_cache::open(storage::env& e, std::str
   if (!ok) {
     c->entries_.clear();
     KAPPA_RETURN_IF_ERROR(c->rebuild(log));
-    c->rebuilt_ = true;
+    // A fresh log without a file yet is no repair.
+    c->rebuilt_ = file.ok() || file.status().code() != storage::errc::not_found ||
+                  log.log_start_offset() != log.log_end_offset();
   }
   return c;
 }

@@ -102,7 +102,7 @@ Result<std::shared_ptr<raft_group>> raft_group::create(group_options options, ex
   o.seed = im->opts.seed ? im->opts.seed : im->opts.self.value;
   o.max_msg_bytes = im->opts.max_msg_bytes;
   o.codec = im->codec.get();
-  // TODO(core): options.no_vote_until = im->no_vote_until once the core has it.
+  if (im->recovering) o.no_vote_until = raft::log_index(im->no_vote_until);
   KAPPA_ASSIGN_OR_RETURN(im->node, raft::node::create(o));
 
   im->written = st;
@@ -114,16 +114,12 @@ Result<std::shared_ptr<raft_group>> raft_group::create(group_options options, ex
   im->last_term = im->node->term();
   if (fresh || !(read.ok() && *read == st)) KAPPA_RETURN_IF_ERROR(write_persisted_state(env, im->opts.state_path, st));
 
-  const bool campaign = fresh && im->opts.campaign_on_start && im->node->promotable();
+  // At the first tick, not now: the caller registers the group with its
+  // transport after create() returns, and the votes must find their way back.
+  im->campaign_pending = fresh && im->opts.campaign_on_start && im->node->promotable();
   auto g = std::shared_ptr<raft_group>(new raft_group(std::move(im)));
   g->impl_->owner = g;
   g->impl_->publish_status();
-  g->impl_->post([g = g.get(), campaign] {
-    impl& i = *g->impl_;
-    if (i.stopped) return;
-    if (campaign) i.node->campaign();
-    i.process();
-  });
   return g;
 }
 

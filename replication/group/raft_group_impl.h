@@ -89,6 +89,8 @@ struct raft_group::impl {
   int64_t applied_end = 0;      // the high watermark reported so far
   int64_t no_vote_until = -1;   // recovering until the log passes it
   bool recovering = false;
+  bool campaign_pending = false;  // campaign_on_start: at the first tick
+  bool restarted = false;       // the ready being written restarted the log
   raft::soft_state last_soft;
   raft::term_id last_term;
 

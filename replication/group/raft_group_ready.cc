@@ -71,12 +71,31 @@ void raft_group::impl::drain_queue() {
     inbox.pop_front();
     if (Status s = node->step(m); !s.ok()) spdlog::debug("group {}: message dropped: {}", opts.name, s.message());
   }
+  if (ticks > 0 && campaign_pending) {
+    campaign_pending = false;
+    node->campaign();
+  }
   for (; ticks > 0; --ticks) node->tick();
 }
 
 bool raft_group::impl::write_ready(raft::ready& rd, bool* wrote_entries) {
   storage::log& log = *opts.log;
-  // TODO(core): rd.restart_log -> log.reset(start); epochs->reset(start, prev term); on_truncate.
+  if (rd.restart_log) {
+    // Behind the leader's log start: drop everything, restart empty there.
+    const raft::log_start& rs = *rd.restart_log;
+    const int64_t old_start = log.log_start_offset();
+    KAPPA_ASSERT(rs.start.value - 1 > written.hard.commit.value);
+    if (Status s = log.reset(rs.start.value); !s.ok()) return fail_group(s), false;
+    if (Status s = epochs->reset(rs.start.value, rs.prev_term); !s.ok()) return fail_group(s), false;
+    local_bases.clear();
+    // The log no longer holds the config entry: the state file must.
+    committed_conf = rs.conf;
+    committed_conf_index = rs.conf_index;
+    restarted = true;
+    spdlog::info("group {}: behind the leader's log start; log restarted empty at offset {}", opts.name,
+                 rs.start.value);
+    if (l.on_truncate) l.on_truncate(std::min(old_start, rs.start.value));
+  }
   if (rd.truncate_from && rd.truncate_from->value < log.log_end_offset()) {
     const int64_t t = rd.truncate_from->value;
     // Never at or below commit (raft.h invariant): neither what the state
@@ -135,7 +154,9 @@ void raft_group::impl::handle_ready() {
   auto rd = std::make_shared<raft::ready>(node->get_ready());
   bool wrote = false;
   if (!write_ready(*rd, &wrote)) return;
-  const bool term_vote = rd->hard && (rd->hard->term != written.hard.term || rd->hard->vote != written.hard.vote);
+  // A restarted log's commit and membership live only in the state file.
+  const bool term_vote = restarted || (rd->hard && (rd->hard->term != written.hard.term || rd->hard->vote != written.hard.vote));
+  restarted = false;
   const int64_t now = opts.env->now_ms();
   persisted_state ps = state_to_write();
   const bool write_state = term_vote || (ps != written && now - last_state_write_ms >= kCommitWriteIntervalMs);
@@ -185,8 +206,13 @@ void raft_group::impl::finish_ready(raft::ready rd, Status st) {
     }
     applied_end = std::max(applied_end, e.last_index.value + 1);
   }
+  bool hw_moved = !rd.committed_entries.empty();
+  if (rd.restart_log && rd.restart_log->start.value > applied_end) {
+    applied_end = rd.restart_log->start.value;  // the leader committed everything below its start
+    hw_moved = true;
+  }
   node->advance(rd);
-  if (!rd.committed_entries.empty() && l.on_commit) l.on_commit(applied_end);
+  if (hw_moved && l.on_commit) l.on_commit(applied_end);
 }
 
 void raft_group::impl::maybe_write_state_lazily() {
