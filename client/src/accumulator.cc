@@ -139,7 +139,10 @@ void accumulator::retry(std::unique_ptr<producer_batch> batch, int64_t retry_at_
   --s.in_flight;
   s.backoff_until_ms = std::max(s.backoff_until_ms, retry_at_ms);
   auto pos = s.sealed.begin();
-  while (pos != s.sealed.end() && (*pos)->attempts > 0 && (*pos)->base_sequence < batch->base_sequence) ++pos;
+  // By batch id (send order within a partition), not by sequence: without
+  // idempotence every sequence is -1, and several batches re-queued after a
+  // broken stream must still go out in the order they were sent.
+  while (pos != s.sealed.end() && (*pos)->id < batch->id) ++pos;
   s.sealed.insert(pos, std::move(batch));
 }
 

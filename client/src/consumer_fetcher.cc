@@ -203,16 +203,64 @@ void consumer::impl::issue_fetches(std::unique_lock<std::mutex>& lock) {
     call->reader->Finish(&call->response, &call->status, call);
   }
   if (!unknown_topics.empty()) {
-    (void)metadata_.refresh(unknown_topics);  // a failure shows up as no leader next round
+    // Tracks them; a failure shows up as no leader next round.
+    (void)metadata_.maybe_refresh(unknown_topics);
+  } else {
+    (void)metadata_.maybe_refresh();  // stale partitions, or the periodic refresh
   }
   lock.lock();
+}
+
+void consumer::impl::take_fetched(partition_state& s, std::string&& bytes) {
+  const int64_t next = client::next_fetch_offset(bytes, s.fetch_offset);
+  if (next > s.fetch_offset) {
+    s.fetch_offset = next;
+    s.data_end = std::max(s.data_end, next);
+    s.buffered_bytes += bytes.size();
+    buffered_total_ += bytes.size();
+    s.chunks.push_back(std::move(bytes));
+  }
+  s.attempts = 0;
+  s.out_of_range_since_ms = -1;
+}
+
+void consumer::impl::retry_partition(const topic_partition& tp, partition_state& s, v1::ErrorCode code,
+                                     const std::string& from, const v1::LeaderHint* hint) {
+  bool rerouted = false;
+  if (code == v1::NOT_LEADER_OR_FOLLOWER && hint != nullptr) {
+    rerouted = metadata_.not_leader(tp.topic, tp.partition, from, *hint);
+  } else {
+    // Leader gone, unknown, or unreachable: no leader until the next
+    // (rate-limited) refresh says who it is now.
+    metadata_.invalidate(tp.topic, tp.partition);
+  }
+  ++s.attempts;
+  // The fetch resumes from fetch_offset on the new leader: what was
+  // buffered stays, nothing is fetched twice or skipped.
+  s.backoff_until_ms = rerouted && s.attempts <= 2 ? 0 : now_ms() + client::backoff_ms(config_.client, s.attempts);
+}
+
+bool consumer::impl::transient_out_of_range(const topic_partition& tp, partition_state& s,
+                                            const v1::OffsetRange& range, const std::string& from) {
+  // Only "past the end" of data this consumer already saw exist; a new
+  // leader learns the commit index (its high watermark) a moment after
+  // its election. Bounded, so a log that really was truncated or recreated
+  // is reset as before.
+  if (s.data_end < s.fetch_offset || s.fetch_offset <= range.high_watermark()) return false;
+  const int64_t now = now_ms();
+  if (s.out_of_range_since_ms < 0) s.out_of_range_since_ms = now;
+  if (now - s.out_of_range_since_ms > config_.client.request_timeout_ms) {
+    s.out_of_range_since_ms = -1;
+    return false;
+  }
+  retry_partition(tp, s, v1::OFFSET_OUT_OF_RANGE, from, nullptr);
+  return true;
 }
 
 void consumer::impl::on_fetch_done(fetch_call* call, const grpc::Status& status) {
   std::lock_guard lock(mu_);
   busy_.erase(call->address);
   calls_.erase(call);
-  const int64_t now = now_ms();
   std::map<topic_partition, v1::FetchPartitionResponse*> answers;
   if (status.ok()) {
     for (auto& t : *call->response.mutable_topics()) {
@@ -231,15 +279,11 @@ void consumer::impl::on_fetch_done(fetch_call* call, const grpc::Status& status)
     if (!transport && code == v1::NONE) {
       // The call owns its response and is deleted after this: take the
       // bytes instead of copying a partition_max_bytes-sized string.
-      std::string& bytes = *answer->second->mutable_records();
-      const int64_t next = client::next_fetch_offset(bytes, s.fetch_offset);
-      if (next > s.fetch_offset) {
-        s.fetch_offset = next;
-        s.buffered_bytes += bytes.size();
-        buffered_total_ += bytes.size();
-        s.chunks.push_back(std::move(bytes));
-      }
-      s.attempts = 0;
+      take_fetched(s, std::move(*answer->second->mutable_records()));
+      continue;
+    }
+    if (!transport && code == v1::OFFSET_OUT_OF_RANGE &&
+        transient_out_of_range(tp, s, answer->second->valid_range(), call->address)) {
       continue;
     }
     if (!transport && code == v1::OFFSET_OUT_OF_RANGE && config_.auto_offset_reset != offset_reset::none) {
@@ -251,8 +295,8 @@ void consumer::impl::on_fetch_done(fetch_call* call, const grpc::Status& status)
                           : client::from_code(code, answer->second->error_message(),
                                               "fetch " + tp.topic + "-" + std::to_string(tp.partition));
     if (transport || is_retriable(st.code())) {
-      metadata_.invalidate(tp.topic);
-      s.backoff_until_ms = now + client::backoff_ms(config_.client, ++s.attempts);
+      retry_partition(tp, s, transport ? v1::UNKNOWN_SERVER_ERROR : code, call->address,
+                      transport ? nullptr : &answer->second->current_leader());
     } else {
       s.error = std::move(st);
     }

@@ -46,6 +46,11 @@ struct consumer::impl {
     size_t buffered_bytes = 0;
     int64_t backoff_until_ms = 0;
     int attempts = 0;
+    // The end of the fetched data (-1: none yet). A fetch at or below it
+    // that a broker calls out of range above its high watermark is a new
+    // leader that has not caught up on its commit index yet, not a gap.
+    int64_t data_end = -1;
+    int64_t out_of_range_since_ms = -1;
     fetch_stream* stream = nullptr;  // the partition's live FetchStream, if any
   };
   // One asynchronous Fetch; its address is the completion queue tag. Owned
@@ -147,6 +152,17 @@ struct consumer::impl {
   void detach_stream(partition_state& s);
   void on_stream_event(fetch_stream* st, bool ok);
   bool has_room(const partition_state& s) const;
+  // A fetch for the partition failed with a retriable error (`code`, or a
+  // transport failure from `from`): re-route (leader hint or refresh) and
+  // back off; a usable hint is tried at once.
+  void retry_partition(const topic_partition& tp, partition_state& s, client::v1::ErrorCode code,
+                       const std::string& from, const client::v1::LeaderHint* hint);
+  // OFFSET_OUT_OF_RANGE: true when it is only a new leader's high watermark
+  // lagging what was already fetched (retried); false to reset as usual.
+  bool transient_out_of_range(const topic_partition& tp, partition_state& s,
+                              const client::v1::OffsetRange& range, const std::string& from);
+  // Fetched bytes for the partition arrived: buffer them, advance fetch_offset.
+  void take_fetched(partition_state& s, std::string&& bytes);
   // Wakes the fetcher at once. REQUIRES: mu_ held.
   void wake_fetcher();
   // REQUIRES: mu_ held.

@@ -59,6 +59,9 @@ void consumer::impl::continue_stream(fetch_stream* st) {
   auto it = parts_.find(st->tp);
   if (st->detached || closed_ || it == parts_.end() || it->second.stream != st ||
       it->second.epoch != st->epoch) {
+    // The partition must not keep pointing at a stream about to be deleted
+    // (closing, or an epoch that moved on without a detach).
+    if (it != parts_.end() && it->second.stream == st) it->second.stream = nullptr;
     st->detached = true;
     start_finish(st);
     return;
@@ -75,6 +78,7 @@ void consumer::impl::on_stream_event(fetch_stream* st, bool ok) {
   if (done == fetch_stream::op::finish) {
     streams_.erase(st);
     auto it = parts_.find(st->tp);
+    if (it != parts_.end() && it->second.stream == st && st->detached) it->second.stream = nullptr;
     if (!st->detached && it != parts_.end() && it->second.stream == st) {
       partition_state& s = it->second;
       s.stream = nullptr;
@@ -82,9 +86,9 @@ void consumer::impl::on_stream_event(fetch_stream* st, bool ok) {
         no_stream_.insert(st->address);  // an older broker: unary Fetch from now on
       } else {
         // The stream ended without an error message (transport failure,
-        // broker shutdown): reopen after a backoff, from fetch_offset.
-        metadata_.invalidate(st->tp.topic);
-        s.backoff_until_ms = now_ms() + client::backoff_ms(config_.client, ++s.attempts);
+        // broker shutdown, leadership lost): reopen after a backoff, from
+        // fetch_offset, at whichever broker leads by then.
+        retry_partition(st->tp, s, v1::UNKNOWN_SERVER_ERROR, st->address, nullptr);
       }
     }
     delete st;
@@ -108,14 +112,10 @@ void consumer::impl::on_stream_event(fetch_stream* st, bool ok) {
           m.mutable_records()->swap(spare_chunks_.back());
           spare_chunks_.pop_back();
         }
-        const int64_t next = client::next_fetch_offset(bytes, s.fetch_offset);
-        if (next > s.fetch_offset) {
-          s.fetch_offset = next;
-          s.buffered_bytes += bytes.size();
-          buffered_total_ += bytes.size();
-          s.chunks.push_back(std::move(bytes));
-        }
-        s.attempts = 0;
+        take_fetched(s, std::move(bytes));
+      } else if (m.error_code() == v1::OFFSET_OUT_OF_RANGE &&
+                 transient_out_of_range(st->tp, s, m.valid_range(), st->address)) {
+        detach_stream(s);
       } else if (m.error_code() == v1::OFFSET_OUT_OF_RANGE &&
                  config_.auto_offset_reset != offset_reset::none) {
         set_reset(s);  // detaches this stream
@@ -124,8 +124,7 @@ void consumer::impl::on_stream_event(fetch_stream* st, bool ok) {
             client::from_code(m.error_code(), m.error_message(),
                               "fetch " + st->tp.topic + "-" + std::to_string(st->tp.partition));
         if (is_retriable(err.code())) {
-          metadata_.invalidate(st->tp.topic);
-          s.backoff_until_ms = now_ms() + client::backoff_ms(config_.client, ++s.attempts);
+          retry_partition(st->tp, s, m.error_code(), st->address, &m.current_leader());
         } else {
           s.error = std::move(err);
         }

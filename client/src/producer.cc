@@ -182,10 +182,12 @@ void producer::impl::finish(std::vector<completion>& done) {
 }
 
 void producer::impl::retry_or_fail(std::unique_ptr<producer_batch> batch, const Status& status,
-                                   std::vector<completion>& done) {
+                                   std::vector<completion>& done, bool rerouted) {
   const int64_t now = now_ms();
   if (!stopped_ && now < batch->deadline_ms) {
-    const int64_t wait = client::backoff_ms(config_.client, batch->attempts);
+    // A fresh leader hint is worth trying at once; leaders that keep moving
+    // (hints pointing back and forth) fall back to the backoff.
+    const int64_t wait = rerouted && batch->attempts <= 2 ? 0 : client::backoff_ms(config_.client, batch->attempts);
     // Queued again: the sender's expiry scan did not see it.
     next_expiry_scan_ms_ = std::min(next_expiry_scan_ms_, batch->deadline_ms);
     accumulator_.retry(std::move(batch), now + wait);
@@ -231,14 +233,34 @@ void producer::impl::on_response(uint64_t stream_id, v1::ProduceResponse& respon
         continue;
       }
       Status st = client::from_code(code, answer->error_message(), what);
-      if (code == v1::NOT_LEADER_OR_FOLLOWER || code == v1::UNKNOWN_TOPIC_OR_PARTITION ||
-          code == v1::LEADER_NOT_AVAILABLE || code == v1::FENCED_LEADER_EPOCH) {
-        metadata_.invalidate(batch->tp.topic);
+      // Leadership moved or is moving. The retry keeps the batch's bytes,
+      // so its producer id, epoch and sequence: if an earlier attempt did
+      // commit (NOT_ENOUGH_REPLICAS and a timeout do not say it did not),
+      // the leader answers it as a duplicate with the original offset.
+      bool rerouted = false;
+      switch (code) {
+        case v1::NOT_LEADER_OR_FOLLOWER:
+          rerouted = metadata_.not_leader(batch->tp.topic, batch->tp.partition, request.address,
+                                          answer->current_leader());
+          break;
+        case v1::UNKNOWN_TOPIC_OR_PARTITION:
+        case v1::LEADER_NOT_AVAILABLE:
+        case v1::FENCED_LEADER_EPOCH:
+        case v1::UNKNOWN_LEADER_EPOCH:
+          metadata_.invalidate(batch->tp.topic, batch->tp.partition);
+          break;
+        case v1::NOT_ENOUGH_REPLICAS:
+        case v1::NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+        case v1::REQUEST_TIMED_OUT:
+          metadata_.request_refresh();  // the leader may be cut off and about to step down
+          break;
+        default:
+          break;
       }
       const bool retriable = is_retriable(st.code()) ||
                              (code == v1::OUT_OF_ORDER_SEQUENCE_NUMBER && accumulator_.earlier_batch_pending(*batch));
       if (retriable) {
-        retry_or_fail(std::move(batch), st, done);
+        retry_or_fail(std::move(batch), st, done, rerouted);
       } else {
         accumulator_.complete(*batch, false);
         fail_batch(*batch, st, done);
@@ -258,10 +280,11 @@ void producer::impl::on_broken(uint64_t stream_id, const std::string& why) {
         ++it;
         continue;
       }
-      // Retried in sequence order: in_flight_ is keyed by correlation id,
-      // which grows with send order.
+      // Retried in send order (in_flight_ is keyed by correlation id, which
+      // grows with send order; the accumulator re-queues by batch id), with
+      // the same sequences, to whichever broker leads next.
       for (auto& batch : it->second.batches) {
-        metadata_.invalidate(batch->tp.topic);
+        metadata_.invalidate(batch->tp.topic, batch->tp.partition);
         retry_or_fail(std::move(batch), client_error(client_errc::transport, why), done);
       }
       it = in_flight_.erase(it);

@@ -35,6 +35,7 @@ struct producer::impl {
   };
   struct request_in_flight {
     uint64_t stream_id = 0;
+    std::string address;  // the broker it went to
     int64_t sent_ms = 0;
     std::vector<std::unique_ptr<client::producer_batch>> batches;
   };
@@ -53,10 +54,11 @@ struct producer::impl {
   client::produce_stream* stream_for(const std::string& address);
   void on_response(uint64_t stream_id, client::v1::ProduceResponse& response);
   void on_broken(uint64_t stream_id, const std::string& why);
-  // REQUIRES: mu_ held. Retries `batch` unless its deadline passed or the
-  // producer stopped, in which case it fails with `status`.
+  // REQUIRES: mu_ held. Retries `batch` (after a backoff, or at once when
+  // `rerouted`: a leader hint named the new leader) unless its deadline
+  // passed or the producer stopped, in which case it fails with `status`.
   void retry_or_fail(std::unique_ptr<client::producer_batch> batch, const Status& status,
-                     std::vector<completion>& done);
+                     std::vector<completion>& done, bool rerouted = false);
   void fail_batch(client::producer_batch& batch, const Status& status, std::vector<completion>& done);
   void succeed_batch(client::producer_batch& batch, int64_t base_offset, int64_t log_append_time_ms,
                      std::vector<completion>& done);

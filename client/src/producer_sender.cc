@@ -119,9 +119,14 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
   }
   // A request unanswered for request_timeout_ms: end its stream, which
   // retries everything on it (the broker dedups what did land).
+  // The broker waits up to request_timeout_ms for acks=all and then answers
+  // NOT_ENOUGH_REPLICAS: give that answer a grace period to arrive before
+  // giving up on the stream.
+  const int64_t overdue_ms =
+      config_.client.request_timeout_ms + std::clamp<int64_t>(config_.client.request_timeout_ms / 4, 100, 2000);
   std::set<uint64_t> overdue;
   for (const auto& [cid, r] : in_flight_) {
-    if (now - r.sent_ms > config_.client.request_timeout_ms) overdue.insert(r.stream_id);
+    if (now - r.sent_ms > overdue_ms) overdue.insert(r.stream_id);
   }
 
   // A batch that failed for good left the broker's sequence behind ours:
@@ -130,15 +135,12 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
   const bool broken = idempotent_ && producer_id_ >= 0 && accumulator_.sequence_broken();
   const bool bump = broken && in_flight_.empty() && !accumulator_.has_sequenced_queued();
   const bool need_id = idempotent_ && (producer_id_ < 0 || bump) && accumulator_.queued_batches() > 0;
-  bool need_metadata = false;
   std::vector<std::unique_ptr<producer_batch>> drained;
   if (!need_id) {
     drained = accumulator_.drain(
         now, flushing_ > 0 || closed_,
         [&](const topic_partition& tp) {
-          if (metadata_.leader(tp.topic, tp.partition)) return true;
-          need_metadata = true;
-          return false;
+          return metadata_.leader(tp.topic, tp.partition).has_value();
         },
         idempotent_ ? producer_id_ : -1, !broken);
   }
@@ -198,7 +200,8 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
     }
   }
 
-  if (need_metadata) metadata_.maybe_refresh();
+  // Leaders unknown or stale, or the periodic refresh: rate-limited inside.
+  metadata_.maybe_refresh();
   if (need_id && now >= init_at) init_producer_id(bump);
   for (uint64_t id : overdue) {
     for (auto& [address, s] : streams_) {
@@ -215,7 +218,11 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
     const bool fire_and_forget = config_.required_acks == acks::none;
     if (!fire_and_forget) {
       if (stream->broken()) {
-        for (auto& b : r.batches) retry_or_fail(std::move(b), client_error(client_errc::transport, "stream broke"), done);
+        // The broker is gone (its stream broke at once): ask who leads now.
+        for (auto& b : r.batches) {
+          metadata_.invalidate(b->tp.topic, b->tp.partition);
+          retry_or_fail(std::move(b), client_error(client_errc::transport, "stream to " + r.address + " broke"), done);
+        }
         lock.unlock();
         continue;
       }
@@ -223,6 +230,7 @@ void producer::impl::sender_round(std::unique_lock<std::mutex>& lock) {
       // write() returns.
       request_in_flight& f = in_flight_[cid];
       f.stream_id = stream->id();
+      f.address = r.address;
       f.sent_ms = now_ms();
       f.batches = std::move(r.batches);
     }
