@@ -187,3 +187,93 @@ TEST_CASE("a power cut never loses a committed entry", "[group][cluster][crash]"
 }
 
 }  // namespace kappa::replication::test
+
+namespace kappa::replication::test {
+
+TEST_CASE("a corrupted follower repairs, refuses votes until caught up, and ends identical",
+          "[group][cluster][corruption]") {
+  group_cluster c(3);
+  c.start(c.node(2));
+  c.start(c.node(3));
+  c.start(c.node(1), true);
+  test_node* l = c.wait_leader();
+  REQUIRE(l != nullptr);
+  REQUIRE(c.propose_many(80, 0) == 80);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+  test_node& r = c.node(l->id.value % 3 + 1);          // the follower to damage
+  test_node& f = c.node((l->id.value + 1) % 3 + 1);    // the healthy follower
+  REQUIRE(&r != l);
+  REQUIRE(&f != l);
+  REQUIRE(&f != &r);
+  const int64_t end = r.log->log_end_offset();
+  c.stop(r, /*graceful=*/true);
+  // A bit flip in the first segment, with valid data after it: corruption.
+  REQUIRE(r.fe->flip_bit("/data/p/00000000000000000000.log", 300, 2).ok());
+  // The clean checkpoint would skip the scan that finds it.
+  REQUIRE(r.fe->remove("/data/p/partition.checkpoint").ok());
+
+  // The leader is cut off: the repaired node cannot catch up, so it must
+  // not help elect anyone (it may lack committed entries).
+  c.hub().isolate(l->id);
+  c.start(r);
+  CHECK(r.log->status().ok());
+  CHECK(r.log->log_end_offset() < end);
+  CHECK(r.group->status().recovering);
+  bool elected = group_cluster::wait_until(
+      [&] {
+        return r.group->status().role == raft::role::leader || f.group->status().role == raft::role::leader;
+      },
+      1500);
+  CHECK_FALSE(elected);
+  CHECK(r.group->status().recovering);
+
+  c.hub().heal();
+  REQUIRE(group_cluster::wait_until([&] { return c.converged() && !r.group->status().recovering; }, 15000));
+  REQUIRE(c.propose_many(10, 900) == 10);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+  require_identical_logs(c);
+}
+
+TEST_CASE("a follower behind the leader's log start restarts its log there", "[group][cluster][restart_log]") {
+  group_cluster c(3);
+  c.start(c.node(2));
+  c.start(c.node(3));
+  c.start(c.node(1), true);
+  test_node* l = c.wait_leader();
+  REQUIRE(l != nullptr);
+  REQUIRE(c.propose_many(10, 0) == 10);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+  test_node& behind = c.node(l->id.value % 3 + 1);
+  c.hub().isolate(behind.id);
+  // Leadership must stay put: the isolated node cannot disturb it (pre-vote).
+  for (int i = 0; i < 100; ++i) REQUIRE(c.propose(*l, 3, 100 + i).ok());
+  REQUIRE(group_cluster::wait_until([&] {
+    return l->hw.load() == l->log->log_end_offset() && l->log->segment_count() > 2;
+  }));
+  const int64_t start = l->hw.load();
+  const int64_t new_start = c.on_strand(*l, [&] {
+    // A batch boundary at or below commit, inside the log.
+    const int64_t at = l->log->log_end_offset() - 3;
+    REQUIRE(l->log->truncate_prefix(at).ok());
+    return at;
+  });
+  CHECK(new_start < start);
+  CHECK(l->log->log_start_offset() == new_start);
+  c.hub().heal();
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }, 15000));
+  CHECK(behind.log->log_start_offset() == new_start);
+  CHECK(behind.min_truncate.load() < INT64_MAX);
+  REQUIRE(c.propose_many(5, 700) == 5);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+  auto want = group_cluster::batches(*l->log);
+  auto got = group_cluster::batches(*behind.log);
+  CHECK(got == want);
+  // It restarts from its files at the new start, too.
+  c.stop(behind, true);
+  c.start(behind);
+  CHECK(behind.log->log_start_offset() == new_start);
+  REQUIRE(c.propose_many(5, 800) == 5);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+}
+
+}  // namespace kappa::replication::test
