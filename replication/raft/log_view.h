@@ -53,6 +53,9 @@ class memory_log final : public log_view {
   Status truncate_from(log_index from);
   // Drops every entry before `to`, which must be an entry boundary (retention).
   Status compact_to(log_index to);
+  // Drops every entry; the log restarts empty at `start`, with the term of
+  // start - 1 being prev_term (ready::restart_log).
+  void reset(log_index start, term_id prev_term);
 
   const std::vector<entry>& all() const { return entries_; }
 

@@ -76,4 +76,10 @@ Status memory_log::compact_to(log_index to) {
   return {};
 }
 
+void memory_log::reset(log_index start, term_id prev_term) {
+  entries_.clear();
+  start_ = start;
+  start_prev_term_ = prev_term;
+}
+
 }  // namespace kappa::raft

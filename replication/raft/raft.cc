@@ -20,13 +20,10 @@ Result<std::unique_ptr<node>> node::create(const options& o) {
     return error(errc::invalid_argument, "commit " + std::to_string(o.hard.commit.value) +
                                              " beyond the last offset of the log");
   }
-  if (o.applied > o.hard.commit || o.conf_index > o.hard.commit) {
+  // Offsets below the log start were committed (see raft.h, LOG START).
+  log_index commit = std::max(o.hard.commit, o.log->first_index() - 1);
+  if (o.applied > commit || o.conf_index > commit) {
     return error(errc::invalid_argument, "applied and conf_index must not exceed commit");
-  }
-  if (o.applied < o.log->first_index() - 1 && o.applied < o.hard.commit) {
-    return error(errc::compacted, "entries after applied offset " +
-                                      std::to_string(o.applied.value) +
-                                      " are no longer in the log");
   }
   for (node_id v : o.conf.voters) {
     if (o.conf.is_learner(v))
@@ -56,6 +53,15 @@ node::node(const options& o)
 Status node::step(const message& m) {
   KAPPA_ASSERT(!ready_outstanding_);
   if (m.to != opts_.id) return error(errc::invalid_argument, "message for another node");
+  if (m.type == message_type::install_start) {
+    config c;
+    if (m.entries.size() != 1 || m.entries[0].type != entry_type::config ||
+        !codec().read_config(m.entries[0].payload, &c)) {
+      return error(errc::invalid_argument, "install_start without its config entry");
+    }
+  }
+  bool from_leader = m.type == message_type::append || m.type == message_type::heartbeat ||
+                     m.type == message_type::install_start;
   bool is_vote = m.type == message_type::vote || m.type == message_type::pre_vote;
   if (m.term > term_) {
     if (is_vote) {
@@ -71,14 +77,13 @@ Status node::step(const message& m) {
       // A pre-vote does not change our term (§9.6): that is its point.
     } else if (m.type == message_type::pre_vote_resp && !m.reject) {
       // A granted pre-vote carries the future term; we take it when we win.
-    } else if (m.type == message_type::append || m.type == message_type::heartbeat) {
+    } else if (from_leader) {
       become_follower(m.term, m.from);  // Raft §5.1: a newer term wins
     } else {
       become_follower(m.term, no_node);
     }
   } else if (m.term < term_) {
-    if ((opts_.check_quorum || opts_.pre_vote) &&
-        (m.type == message_type::append || m.type == message_type::heartbeat)) {
+    if ((opts_.check_quorum || opts_.pre_vote) && from_leader) {
       // A stale leader learns our term and steps down. Without this, a node
       // whose term grew while partitioned could never rejoin: pre-vote keeps
       // the others from adopting its term.
@@ -148,7 +153,8 @@ Result<log_index> node::propose(std::string payload, int64_t offset_count) {
 bool node::has_ready() const {
   KAPPA_ASSERT(!ready_outstanding_);
   return current_soft_state() != prev_soft_ || current_hard_state() != prev_hard_ ||
-         !log_.unstable_entries().empty() || log_.pending_truncation() || !msgs_.empty() ||
+         !log_.unstable_entries().empty() || log_.pending_truncation() ||
+         log_.pending_restart() || !msgs_.empty() ||
          log_.has_next_committed_entries();
 }
 
@@ -164,6 +170,10 @@ ready node::get_ready() {
   // The commit may already cover the entries that replace the truncated
   // ones, but never what was committed before: compare with the persisted one.
   if (rd.truncate_from) KAPPA_ASSERT(*rd.truncate_from > prev_hard_.commit);
+  rd.restart_log = log_.pending_restart();
+  // A restart drops committed entries only below its start, which the
+  // leader committed: the log never ends below the persisted commit.
+  if (rd.restart_log) KAPPA_ASSERT(rd.restart_log->start - 1 > prev_hard_.commit);
   rd.entries = log_.unstable_entries();
   rd.messages = std::move(msgs_);
   msgs_.clear();
@@ -184,7 +194,7 @@ void node::advance(const ready& rd) {
   }
   std::optional<log_index> last;
   if (!rd.entries.empty()) last = rd.entries.back().last_index;
-  log_.stable_to(rd.truncate_from, last);
+  log_.stable_to(rd.restart_log, rd.truncate_from, last);
   if (!rd.committed_entries.empty()) log_.applied_to(rd.committed_entries.back().last_index);
   if (role_ == role::leader) {
     // The leader counts itself only for what it has persisted.

@@ -5,9 +5,14 @@
 //
 // THE READY / ADVANCE PROTOCOL. After any call (tick, step, propose, ...),
 // when has_ready(), the caller takes rd = get_ready() and, in this order:
-//   1. persists: first drops stable entries at or after rd.truncate_from (if
-//      set), then appends rd.entries, then writes rd.hard (if set); all
-//      durably (fsync) before step 2. The log_view must show the result.
+//   1. persists: first, if rd.restart_log is set, drops every stable entry
+//      and makes the log start empty at rd.restart_log->start (term of
+//      start - 1: prev_term) and records rd.restart_log->conf (in effect at
+//      conf_index) as the committed membership, since the log no longer
+//      holds that config entry; then drops stable entries at or after
+//      rd.truncate_from (if set), then appends rd.entries, then writes
+//      rd.hard (if set); all durably (fsync) before step 2. The log_view
+//      must show the result.
 //   2. sends rd.messages. They may promise what step 1 wrote (a vote, an
 //      append acknowledgement), so never before it.
 //   3. applies rd.committed_entries (always already persisted locally). For
@@ -18,8 +23,18 @@
 // rd.soft (leader, role) is informational and needs no persistence.
 //
 // INVARIANTS (asserted): commit never goes backwards; nothing at or below
-// commit is ever truncated; at most one vote per term; a leader only counts
-// entries of its own term for commit (§5.4.2).
+// commit is ever truncated; a log restart starts above the persisted commit
+// (restart_log->start - 1 > commit: what it drops at or below commit is
+// covered by the new start, which the leader had committed); at most one
+// vote per term; a leader only counts entries of its own term for commit
+// (§5.4.2).
+//
+// LOG START. The caller may move a log's start up (retention, delete
+// records) at any time outside get_ready/advance, but only over offsets it
+// has applied (so committed); the core reads first_index() afresh each time.
+// A follower that needs offsets below the leader's start gets install_start
+// and restarts its log empty there (rd.restart_log). On create, offsets below
+// the log start count as committed and applied.
 #pragma once
 
 #include <cstdint>
@@ -72,6 +87,13 @@ struct options {
   // config changes) and reads configs back. Null: default_entry_codec().
   // Must outlive the node.
   const entry_codec* codec = nullptr;
+  // Protocol-aware recovery: a node whose log lost a damaged range at
+  // recovery may lack committed entries it once acknowledged, so while
+  // log().last_index() < no_vote_until it grants no vote or pre-vote, never
+  // campaigns (election timeout, campaign() and timeout_now are ignored) and
+  // so cannot be a transfer target. It still takes appends and acknowledges
+  // them. Set it to the last offset the log had before the damage.
+  log_index no_vote_until = no_index;
 };
 
 struct ready {
@@ -80,6 +102,10 @@ struct ready {
   // A follower must drop the stable entries at and after this offset (an
   // entry boundary, always above commit) before appending `entries`.
   std::optional<log_index> truncate_from;
+  // A follower behind the leader's log start: apply FIRST (see step 1). Set
+  // only when start - 1 > the persisted commit; rd.hard then carries
+  // commit = start - 1.
+  std::optional<log_start> restart_log;
   std::vector<entry> entries;            // append to stable storage
   std::vector<message> messages;         // send after persisting
   std::vector<entry> committed_entries;  // apply (already persisted)
@@ -127,6 +153,8 @@ class node {
   const progress_map& progresses() const { return prs_; }
   node_id transfer_target() const { return lead_transferee_; }
   bool promotable() const { return config_.is_voter(opts_.id); }
+  // Whether the log is still short of options.no_vote_until.
+  bool recovering() const { return log_.last_index() < opts_.no_vote_until; }
 
  private:
   explicit node(const options& opts);
@@ -154,6 +182,9 @@ class node {
   void step_follower(const message& m);
   void handle_append(const message& m);
   void handle_heartbeat(const message& m);
+  void handle_install_start(const message& m);
+  // Leader: the follower needs offsets below our log start.
+  void send_install_start(node_id to, progress& pr);
   void handle_append_resp(const message& m, progress& pr);
   void send_append(node_id to, bool send_if_empty = true);
   void bcast_append();
@@ -187,14 +218,19 @@ class node {
   node_id lead_ = no_node;
   raft::role role_ = role::follower;
   config config_;
-  // (offset, term, config) of config entries, oldest first; the first is at
-  // or below commit and is never reverted.
+  // (offset, term, config) of config entries, oldest first. Records at or
+  // below commit are never reverted; the oldest kept is the newest one at or
+  // below min(commit, first_index() - 1), so a leader can tell a follower
+  // that restarts its log at its log start which membership is in effect.
   struct config_record {
     log_index index;
     term_id term;
     config conf;
   };
   std::vector<config_record> config_history_;
+  // The newest config record at or below i; records are kept until the log
+  // start passes the next one, so one exists for every i >= first_index() - 1.
+  const config_record& config_at(log_index i) const;
   progress_map prs_;
   std::map<node_id, bool> votes_;
   int election_elapsed_ = 0;

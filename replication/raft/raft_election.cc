@@ -78,7 +78,7 @@ void node::become_leader() {
 
 void node::campaign() {
   KAPPA_ASSERT(!ready_outstanding_);
-  if (role_ == role::leader || !promotable()) return;
+  if (role_ == role::leader || !promotable() || recovering()) return;
   start_campaign(opts_.pre_vote ? campaign_kind::pre_election : campaign_kind::election);
 }
 
@@ -135,6 +135,9 @@ void node::handle_vote_request(const message& m) {
   // future term promises nothing, so it may be granted freely.
   bool can_vote =
       vote_ == m.from || (vote_ == no_node && lead_ == no_node) || (pre && m.term > term_);
+  // Protocol-aware recovery: our log may lack committed entries we once
+  // acknowledged, so §5.4.1's check against it would be unsound.
+  if (recovering()) can_vote = false;
   // Our own membership is not consulted: it may be stale. A node added as a
   // voter whose log does not yet hold that config entry must still vote, or
   // a group whose quorum needs it can never elect a leader (found by the
@@ -164,6 +167,10 @@ void node::step_candidate(const message& m) {
     case message_type::heartbeat:
       become_follower(m.term, m.from);
       handle_heartbeat(m);
+      return;
+    case message_type::install_start:
+      become_follower(m.term, m.from);
+      handle_install_start(m);
       return;
     default:
       break;
@@ -198,6 +205,8 @@ void node::tick_election() {
   election_elapsed_++;
   if (promotable() && past_election_timeout()) {
     election_elapsed_ = 0;
+    // A recovering node waits for a leader to refill its log (options.no_vote_until).
+    if (recovering()) return;
     start_campaign(opts_.pre_vote ? campaign_kind::pre_election : campaign_kind::election);
   }
 }

@@ -7,12 +7,18 @@
 namespace kappa::raft {
 
 raft_log::raft_log(const log_view& storage, log_index commit, log_index applied)
-    : storage_(storage), commit_(commit), applied_(applied) {
+    : storage_(storage),
+      // What lies below the log start was committed (and, for Kappa, the log
+      // is the state machine: nothing there needs applying). A crash between
+      // a log restart and the write of its hard state leaves exactly that.
+      commit_(std::max(commit, storage.first_index() - 1)),
+      applied_(std::max(applied, storage.first_index() - 1)) {
   KAPPA_ASSERT(applied_ <= commit_);
   KAPPA_ASSERT(commit_ <= storage_.last_index());
 }
 
 log_index raft_log::stable_last() const {
+  if (restart_) return restart_->start - 1;
   log_index last = storage_.last_index();
   if (truncate_from_) last = std::min(last, *truncate_from_ - 1);
   return last;
@@ -24,7 +30,7 @@ log_index raft_log::last_index() const {
 
 term_id raft_log::last_term() const {
   if (!unstable_.empty()) return unstable_.back().term;
-  Result<term_id> t = storage_.term(stable_last());
+  Result<term_id> t = term(stable_last());
   KAPPA_ASSERT(t.ok());  // the last entry (or first_index - 1) is always readable
   return *t;
 }
@@ -36,6 +42,10 @@ Result<term_id> raft_log::term(log_index i) const {
     auto it = std::partition_point(unstable_.begin(), unstable_.end(),
                                    [i](const entry& e) { return e.last_index < i; });
     return it->term;
+  }
+  if (restart_) {
+    if (i == restart_->start - 1) return restart_->prev_term;
+    return error(errc::compacted, "offset " + std::to_string(i.value) + " below the log start");
   }
   return storage_.term(i);
 }
@@ -58,6 +68,9 @@ Result<entry> raft_log::entry_at(log_index i) const {
                                    [i](const entry& e) { return e.last_index < i; });
     return *it;
   }
+  if (restart_ || i < first_index()) {
+    return error(errc::compacted, "offset " + std::to_string(i.value) + " below the log start");
+  }
   KAPPA_ASSIGN_OR_RETURN(std::vector<entry> es, storage_.entries(i, i + 1, 0));
   KAPPA_ASSERT(!es.empty() && es.front().contains(i));
   return es.front();
@@ -66,6 +79,9 @@ Result<entry> raft_log::entry_at(log_index i) const {
 Result<std::vector<entry>> raft_log::entries(log_index lo, uint64_t max_bytes) const {
   std::vector<entry> out;
   if (lo > last_index()) return out;
+  if (lo < first_index()) {
+    return error(errc::compacted, "offset " + std::to_string(lo.value) + " below the log start");
+  }
   uint64_t bytes = 0;
   if (lo <= stable_last()) {
     KAPPA_ASSIGN_OR_RETURN(out, storage_.entries(lo, stable_last() + 1, max_bytes));
@@ -144,6 +160,18 @@ log_index raft_log::find_conflict_by_term(log_index i, term_id t) const {
   }
 }
 
+void raft_log::restart(const log_start& ls) {
+  // Everything up to ls.start - 1 is committed (the leader only moves its
+  // log start over committed offsets); ours is below that, so nothing we
+  // committed is lost: it is covered by the new start.
+  KAPPA_ASSERT(ls.start - 1 > commit_);
+  unstable_.clear();
+  truncate_from_.reset();
+  restart_ = ls;
+  commit_ = ls.start - 1;
+  applied_ = ls.start - 1;
+}
+
 void raft_log::commit_to(log_index i) {
   if (i <= commit_) return;  // commit never goes backwards
   KAPPA_ASSERT(i <= last_index());
@@ -174,7 +202,9 @@ std::vector<entry> raft_log::next_committed_entries(uint64_t max_bytes) const {
   return std::move(es).value();
 }
 
-void raft_log::stable_to(std::optional<log_index> truncated_from, std::optional<log_index> last) {
+void raft_log::stable_to(const std::optional<log_start>& restarted,
+                         std::optional<log_index> truncated_from, std::optional<log_index> last) {
+  if (restarted && restart_ == restarted) restart_.reset();
   if (truncated_from && truncate_from_ == truncated_from) truncate_from_.reset();
   if (last) {
     auto it = std::partition_point(unstable_.begin(), unstable_.end(),
@@ -182,6 +212,8 @@ void raft_log::stable_to(std::optional<log_index> truncated_from, std::optional<
     unstable_.erase(unstable_.begin(), it);
   }
   // The caller must have written exactly what the ready asked for.
+  KAPPA_ASSERT(!restart_);  // only one can be pending, and the ready carried it
+  KAPPA_ASSERT(!restarted || storage_.first_index() == restarted->start);
   KAPPA_ASSERT(!truncate_from_ || storage_.last_index() >= *truncate_from_);
   KAPPA_ASSERT(unstable_.empty() || unstable_.front().base_index == stable_last() + 1);
 }

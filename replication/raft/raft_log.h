@@ -1,10 +1,12 @@
 // The node's view of its log: stable storage (read through a log_view) plus
-// the entries not yet persisted (etcd's "unstable"), a pending truncation of
-// stable storage, and the commit and applied indexes.
+// the entries not yet persisted (etcd's "unstable"), a pending truncation or
+// restart of stable storage, and the commit and applied indexes.
 //
 // INVARIANTS: applied <= commit; commit never goes backwards; nothing at or
 // below commit is ever truncated; unstable entries start right after the
-// stable prefix that survives the pending truncation.
+// stable prefix that survives the pending truncation (or right after the
+// pending restart point). Offsets below the log start count as committed
+// and applied: only committed offsets are ever compacted away.
 #pragma once
 
 #include <optional>
@@ -19,7 +21,8 @@ class raft_log {
  public:
   raft_log(const log_view& storage, log_index commit, log_index applied);
 
-  log_index first_index() const { return storage_.first_index(); }
+  // The first offset held; while a restart is pending, its start.
+  log_index first_index() const { return restart_ ? restart_->start : storage_.first_index(); }
   log_index last_index() const;
   term_id last_term() const;
   log_index commit() const { return commit_; }
@@ -51,6 +54,12 @@ class raft_log {
   // where a log that has term t at i can possibly match ours.
   log_index find_conflict_by_term(log_index i, term_id t) const;
 
+  // Drops the whole log (stable and unstable) and restarts it empty at
+  // ls.start; commit and applied move to ls.start - 1. REQUIRES:
+  // ls.start - 1 > commit() (nothing committed is dropped without being
+  // covered by the new start).
+  void restart(const log_start& ls);
+
   // Advances commit to i (never backwards; i <= last_index()).
   void commit_to(log_index i);
   // Raft §5.4.2: commits i only if the entry there is of the current term.
@@ -59,11 +68,13 @@ class raft_log {
   // --- ready/advance ---
   const std::vector<entry>& unstable_entries() const { return unstable_; }
   std::optional<log_index> pending_truncation() const { return truncate_from_; }
+  const std::optional<log_start>& pending_restart() const { return restart_; }
   // Committed, persisted entries not yet handed out for applying.
   std::vector<entry> next_committed_entries(uint64_t max_bytes) const;
   bool has_next_committed_entries() const;
-  // The caller persisted the truncation and entries up to `last`.
-  void stable_to(std::optional<log_index> truncated_from, std::optional<log_index> last);
+  // The caller persisted the restart, the truncation and entries up to `last`.
+  void stable_to(const std::optional<log_start>& restarted,
+                 std::optional<log_index> truncated_from, std::optional<log_index> last);
   void applied_to(log_index i);
   // The last persisted offset (after the pending truncation).
   log_index stable_last() const;
@@ -75,6 +86,7 @@ class raft_log {
   const log_view& storage_;
   std::vector<entry> unstable_;
   std::optional<log_index> truncate_from_;
+  std::optional<log_start> restart_;
   log_index commit_;
   log_index applied_;
 };

@@ -35,7 +35,7 @@ void node::track_config_entries(const std::vector<entry>& es) {
   // Dissertation §4.1: a server uses the latest config in its log, so when
   // a truncation removed config entries, the previous config is back.
   bool changed = false;
-  while (config_history_.size() > 1 &&
+  while (config_history_.size() > 1 && config_history_.back().index > log_.commit() &&
          !log_.match_term(config_history_.back().index, config_history_.back().term)) {
     config_history_.pop_back();
     changed = true;
@@ -47,11 +47,24 @@ void node::track_config_entries(const std::vector<entry>& es) {
     config_history_.push_back({e.base_index, e.term, std::move(c)});
     changed = true;
   }
-  // Only the newest committed record can ever be needed again.
-  while (config_history_.size() > 1 && config_history_[1].index <= log_.commit()) {
+  // Only the newest committed record at or below the log start can ever be
+  // needed again (by install_start, for a follower restarting its log there).
+  log_index keep_from = std::min(log_.commit(), log_.first_index() - 1);
+  while (config_history_.size() > 1 && config_history_[1].index <= keep_from) {
     config_history_.erase(config_history_.begin());
   }
   if (changed) set_config(config_history_.back().conf);
+}
+
+const node::config_record& node::config_at(log_index i) const {
+  // The oldest record may lie above i when the node started from a
+  // membership recorded above its log start; it is committed, so handing it
+  // out early is harmless (a node must hold it to win an election).
+  const config_record* found = &config_history_.front();
+  for (const config_record& r : config_history_) {
+    if (r.index <= i) found = &r;
+  }
+  return *found;
 }
 
 void node::set_config(const config& c) {

@@ -2,6 +2,7 @@
 // flow control.
 #include <algorithm>
 
+#include "replication/raft/errc.h"
 #include "replication/raft/raft.h"
 
 namespace kappa::raft {
@@ -21,11 +22,15 @@ void node::send_append(node_id to, bool send_if_empty) {
   log_index prev = pr.next - 1;
   Result<term_id> prev_term = log_.term(prev);
   Result<std::vector<entry>> es = log_.entries(pr.next, opts_.max_msg_bytes);
-  if (!prev_term.ok() || !es.ok()) {
-    // The follower needs offsets below our log start: that takes a snapshot
-    // (a copy of the leader's log start), which the core does not do yet.
+  if (pr.next < log_.first_index() ||
+      (!prev_term.ok() && prev_term.status().code() == errc::compacted) ||
+      (!es.ok() && es.status().code() == errc::compacted)) {
+    // The follower needs offsets below our log start (retention or delete
+    // records moved it, maybe just now): it restarts its log there.
+    send_install_start(to, pr);
     return;
   }
+  if (!prev_term.ok() || !es.ok()) return;
   if (es->empty() && !send_if_empty) return;
   message m{.type = message_type::append,
             .to = to,
@@ -39,6 +44,30 @@ void node::send_append(node_id to, bool send_if_empty) {
     pr.sent(prev);
   }
   send(std::move(m));
+}
+
+void node::send_install_start(node_id to, progress& pr) {
+  log_index index = log_.first_index() - 1;
+  // The log start only moves over applied, so committed, offsets: the
+  // follower will take everything up to `index` as committed.
+  KAPPA_ASSERT(index <= log_.commit());
+  Result<term_id> t = log_.term(index);
+  KAPPA_ASSERT(t.ok());  // the term before the log start is always kept
+  const config_record& r = config_at(index);
+  // One at a time, like a probe: the answer (or a heartbeat answer, if it
+  // was lost) moves the progress on; etcd does the same with snapshots.
+  if (pr.st == progress::state::replicate) pr.become_probe();
+  pr.probe_sent = true;
+  send({.type = message_type::install_start,
+        .to = to,
+        .log_term = *t,
+        .index = index,
+        .entries = {entry{.term = r.term,
+                          .base_index = r.index,
+                          .last_index = r.index,
+                          .type = entry_type::config,
+                          .payload = codec().config_entry(r.conf, r.term, r.index)}},
+        .commit = log_.commit()});
 }
 
 void node::bcast_append() {
@@ -157,10 +186,15 @@ void node::step_follower(const message& m) {
       lead_ = m.from;
       handle_heartbeat(m);
       break;
+    case message_type::install_start:
+      election_elapsed_ = 0;
+      lead_ = m.from;
+      handle_install_start(m);
+      break;
     case message_type::timeout_now:
       // The leader is handing over: campaign now, without pre-vote and past
       // the other voters' leader lease (§3.10).
-      if (promotable()) start_campaign(campaign_kind::transfer);
+      if (promotable() && !recovering()) start_campaign(campaign_kind::transfer);
       break;
     default:
       break;
@@ -189,6 +223,34 @@ void node::handle_append(const message& m) {
         .index = m.index,
         .reject = true,
         .reject_hint = hint});
+}
+
+void node::handle_install_start(const message& m) {
+  if (m.index <= log_.commit()) {
+    // We already hold (or held, and committed) everything up to there.
+    send({.type = message_type::append_resp, .to = m.from, .index = log_.commit()});
+    return;
+  }
+  if (log_.match_term(m.index, m.log_term)) {
+    // Our log already matches the leader's at its start (Log Matching):
+    // nothing to drop, and the leader committed up to there (etcd does the
+    // same when a snapshot matches the log).
+    log_.commit_to(m.index);
+    send({.type = message_type::append_resp, .to = m.from, .index = m.index});
+    return;
+  }
+  // step() checked there is exactly one config entry that the codec reads.
+  const entry& ce = m.entries.front();
+  log_start ls{.start = m.index + 1, .prev_term = m.log_term};
+  KAPPA_ASSERT(codec().read_config(ce.payload, &ls.conf));
+  // The leader may know only a (committed) config newer than m.index; we take
+  // it as in effect from our start: we hold its entry before we can win.
+  ls.conf_index = std::min(ce.base_index, m.index);
+  log_.restart(ls);
+  config_history_.clear();
+  config_history_.push_back({ls.conf_index, ce.term, ls.conf});
+  set_config(ls.conf);
+  send({.type = message_type::append_resp, .to = m.from, .index = m.index});
 }
 
 void node::handle_heartbeat(const message& m) {

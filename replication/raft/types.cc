@@ -74,6 +74,8 @@ const char* to_string(message_type t) {
       return "heartbeat-resp";
     case message_type::timeout_now:
       return "timeout-now";
+    case message_type::install_start:
+      return "install-start";
   }
   return "?";
 }
@@ -161,6 +163,11 @@ std::string to_string(const message& m) {
       break;
     case message_type::heartbeat:
       s += " commit=" + idx(m.commit);
+      break;
+    case message_type::install_start:
+      s += " start=" + idx(m.index + 1) + " prev=" + std::to_string(m.log_term.value) + "/" +
+           idx(m.index) + " commit=" + idx(m.commit);
+      for (const entry& e : m.entries) s += " conf=" + to_string(e);
       break;
     case message_type::heartbeat_resp:
     case message_type::timeout_now:

@@ -75,6 +75,7 @@ struct hard_state {
   bool operator==(const hard_state&) const = default;
 };
 
+
 // Membership. Learners receive entries but never vote and never count for
 // commit or elections. A node is in at most one of the two lists.
 struct config {
@@ -90,6 +91,18 @@ struct config {
 struct config_change {
   enum class kind : uint8_t { add_voter, add_learner, promote, remove } type;
   node_id node;
+};
+
+// Where a log that restarts empty begins: its first offset and the term of
+// the offset before it (what log_view::term(start - 1) must then return),
+// plus the membership in effect at start - 1, whose config entry (at
+// conf_index) may lie below start: a restarted log no longer holds it.
+struct log_start {
+  log_index start;
+  term_id prev_term;
+  config conf;
+  log_index conf_index = no_index;
+  bool operator==(const log_start&) const = default;
 };
 
 enum class role : uint8_t { follower, pre_candidate, candidate, leader };
@@ -111,6 +124,12 @@ enum class message_type : uint8_t {
   heartbeat,  // empty AppendEntries without the log check (etcd style)
   heartbeat_resp,
   timeout_now,  // dissertation §3.10: the transfer target starts an election now
+  // Kappa's replacement for snapshots: the follower needs offsets below the
+  // leader's log start, so it restarts its log empty right after `index`
+  // (the leader's first_index() - 1, committed, of term `log_term`). entries
+  // holds one config entry: the membership in effect at `index` (it may sit
+  // below the leader's log start). Answered by append_resp.
+  install_start,
 };
 
 struct message {

@@ -91,7 +91,8 @@ std::string cluster::run(const command_line& c) {
     inbox_.erase(c.arg_id(0));
     return "ok";
   }
-  if (c.name == "restart") return restart(c.arg_id(0));
+  if (c.name == "restart") return restart(c);
+  if (c.name == "damage") return damage(c.arg_id(0), log_index(std::stoll(c.args.at(1))));
   if (c.name == "check") return check();
   if (c.name == "compact") {
     return result_text(get(c.arg_id(0)).log->compact_to(log_index(std::stoll(c.args.at(1)))));
@@ -136,7 +137,8 @@ std::string cluster::status_line(node_id id) {
   return std::to_string(id.value) + ": " + to_string(n.role()) +
          " term=" + std::to_string(n.term().value) + " lead=" + std::to_string(n.leader().value) +
          " commit=" + std::to_string(n.log().commit().value) +
-         " last=" + std::to_string(n.log().last_index().value);
+         " last=" + std::to_string(n.log().last_index().value) +
+         (n.recovering() ? " recovering" : "");
 }
 
 std::string cluster::status(node_id id) {
@@ -159,6 +161,10 @@ std::string cluster::show_log(node_id id) {
   const sim_node& s = get(id);
   std::string out =
       "persisted: " + to_string(s.persisted) + " applied=" + std::to_string(s.applied.value) + "\n";
+  if (s.log->first_index() != log_index(0)) {
+    out += "start=" + std::to_string(s.log->first_index().value) +
+           " prev-term=" + std::to_string(s.log->term(s.log->first_index() - 1)->value) + "\n";
+  }
   if (s.log->all().empty()) out += "(empty log)\n";
   for (const entry& e : s.log->all()) out += to_string(e) + "\n";
   return out;
@@ -174,6 +180,18 @@ std::string cluster::process_ready(node_id id) {
                   " role=" + to_string(rd.soft->role));
   }
   if (rd.hard) out += indent("hard: " + to_string(*rd.hard));
+  if (rd.restart_log) {
+    const log_start& ls = *rd.restart_log;
+    out += indent("restart-log: start=" + std::to_string(ls.start.value) +
+                  " prev-term=" + std::to_string(ls.prev_term.value) + " conf=" +
+                  to_string(ls.conf) + "@" + std::to_string(ls.conf_index.value));
+    s.log->reset(ls.start, ls.prev_term);
+    // The membership as of the new start is no longer in the log: keep it
+    // where a restart finds it.
+    s.opts.conf = ls.conf;
+    s.opts.conf_index = ls.conf_index;
+    s.applied = ls.start - 1;  // nothing below the start is applied any more
+  }
   if (rd.truncate_from) {
     out += indent("truncate-from: " + std::to_string(rd.truncate_from->value));
     KAPPA_ASSERT(s.log->truncate_from(*rd.truncate_from).ok());
@@ -292,15 +310,34 @@ std::string cluster::change_config(const command_line& c) {
   return out + result_text(live(leader).propose_config_change(cc));
 }
 
-std::string cluster::restart(node_id id) {
+std::string cluster::restart(const command_line& c) {
+  node_id id = c.arg_id(0);
   sim_node& s = get(id);
   options o = s.opts;
+  o.no_vote_until = log_index(c.num("no-vote-until", no_index.value));
   o.hard = s.persisted;
   o.applied = std::min(s.applied, s.persisted.commit);
   Result<std::unique_ptr<node>> r = node::create(o);
   if (!r.ok()) return result_text(r.status());
   s.n = std::move(r).value();
   return status_line(id);
+}
+
+std::string cluster::damage(node_id id, log_index from) {
+  sim_node& s = get(id);
+  KAPPA_ASSERT(s.n == nullptr);  // damage is found at recovery, on a crashed node
+  Status st = s.log->truncate_from(from);
+  if (!st.ok()) return result_text(st);
+  // The lost range may hold committed entries: what the node persisted
+  // about them is void (recovery outside the protocol, so the monotonic
+  // commit check restarts from here).
+  log_index last = s.log->last_index();
+  s.persisted.commit = std::min(s.persisted.commit, last);
+  s.applied = std::min(s.applied, last);
+  commit_seen_[id] = s.persisted.commit;
+  if (s.opts.conf_index > last) return "error: the damage reaches the recorded membership";
+  return "ok last=" + std::to_string(last.value) +
+         " commit=" + std::to_string(s.persisted.commit.value);
 }
 
 }  // namespace kappa::raft::testing

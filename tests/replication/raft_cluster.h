@@ -67,7 +67,8 @@ class cluster {
   std::string deliver_to(node_id id, std::optional<node_id> from);
   std::string stabilize(std::vector<node_id> ids);
   std::string change_config(const command_line& c);
-  std::string restart(node_id id);
+  std::string restart(const command_line& c);
+  std::string damage(node_id id, log_index from);
   // Safety checks over every node (raft_cluster_check.cc); "ok" or the violations.
   std::string check();
   void observe(node_id id);  // records leaders per term and committed entries

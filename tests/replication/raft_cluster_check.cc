@@ -42,13 +42,20 @@ void cluster::observe(node_id id) {
 std::string cluster::check() {
   std::vector<std::string> out = violations_;
   // Log Matching: two logs with an entry of the same term at the same offset
-  // are identical up to it. Logs are compared from their first entries
-  // (scripts that compact a log are not checked here).
+  // are identical up to it. Logs are compared where both hold entries (a
+  // compacted or restarted log starts later).
   for (auto a = nodes_.begin(); a != nodes_.end(); ++a) {
     for (auto b = std::next(a); b != nodes_.end(); ++b) {
-      const std::vector<entry>& x = a->second.log->all();
-      const std::vector<entry>& y = b->second.log->all();
-      if (a->second.log->first_index() != b->second.log->first_index()) continue;
+      log_index start = std::max(a->second.log->first_index(), b->second.log->first_index());
+      auto from = [start](const std::vector<entry>& es) {
+        std::vector<entry> out;
+        for (const entry& e : es) {
+          if (e.base_index >= start) out.push_back(e);
+        }
+        return out;
+      };
+      std::vector<entry> x = from(a->second.log->all());
+      std::vector<entry> y = from(b->second.log->all());
       size_t k = 0;
       while (k < x.size() && k < y.size() && x[k] == y[k]) ++k;
       for (size_t i = k; i < x.size(); ++i) {
@@ -59,9 +66,10 @@ std::string cluster::check() {
           }
         }
       }
-      // Everything both have committed lies in the common prefix.
+      // Everything both have committed lies in the common prefix (below
+      // `start` one of them no longer holds it; observe() compared it).
       log_index both = std::min(a->second.persisted.commit, b->second.persisted.commit);
-      log_index common = k == 0 ? a->second.log->first_index() - 1 : x[k - 1].last_index;
+      log_index common = k == 0 ? start - 1 : x[k - 1].last_index;
       if (both > common) {
         out.push_back("nodes " + std::to_string(a->first.value) + " and " +
                       std::to_string(b->first.value) + " disagree at or below commit " +

@@ -19,8 +19,11 @@
 //   isolate ID | heal         messages from or to an isolated node are dropped on delivery
 //   transfer-leadership from=ID to=ID
 //   add-voter ID | add-learner ID | promote ID | remove-node ID   [leader=ID]
-//   status ID | log ID | crash ID | restart ID
+//   status ID | log ID | crash ID | restart ID [no-vote-until=INDEX]
 //   compact ID INDEX          drop persisted entries before INDEX (retention)
+//   damage ID INDEX           (crashed node) its log lost every entry from INDEX
+//                             on, committed or not, as recovery from a damaged
+//                             range would; its commit is clamped to the new end
 //   check                     cross-node safety: one leader per term, log matching,
 //                             committed entries identical everywhere, commit monotonic
 #pragma once

@@ -96,7 +96,10 @@ void run(const std::string& name) {
   X("flow_control")         \
   X("crash_restart")        \
   X("term_inflation_without_pre_vote") \
-  X("vote_before_learning_membership")
+  X("vote_before_learning_membership") \
+  X("install_start")                    \
+  X("install_start_diverged")           \
+  X("protocol_aware_recovery")
 
 #define RAFT_SCRIPT_TEST(name)                       \
   TEST_CASE("raft script " name, "[raft][script]") { \

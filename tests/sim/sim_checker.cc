@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <functional>
 
+#include "proto/format/assert.h"
+
 namespace kappa::raft::sim {
 namespace {
 
@@ -78,10 +80,26 @@ void checker::check_log(const replica_view& r, replica_cache& c, std::vector<std
   if (c.log_epoch != r.log_epoch || c.verified > log.size()) {
     c = replica_cache{.persisted_commit = c.persisted_commit, .life = c.life, .commit = c.commit};
     c.log_epoch = r.log_epoch;
+    if (r.log_start > log_index(0)) {
+      // A log that starts later continues the committed prefix that ends
+      // at start - 1: its entries' prefixes extend that one's.
+      const entry* before = committed_at(r.log_start - 1);
+      if (before == nullptr || before->last_index != r.log_start - 1 ||
+          before->term != r.start_prev_term) {
+        out.push_back(who(r) + " log starts at " + std::to_string(r.log_start.value) +
+                      " after term " + std::to_string(r.start_prev_term.value) +
+                      ", which is not the end of a committed entry of that term");
+        c.verified = log.size();  // nothing to compare the rest with
+        return;
+      }
+      auto known = prefixes_.find({before->base_index, before->term});
+      KAPPA_ASSERT(known != prefixes_.end());  // a committed entry was checked when first seen
+      c.prefix_hash = known->second;
+    }
   }
   for (; c.verified < log.size(); ++c.verified) {
     const entry& e = log[c.verified];
-    log_index expect = c.verified == 0 ? log_index(0) : log[c.verified - 1].last_index + 1;
+    log_index expect = c.verified == 0 ? r.log_start : log[c.verified - 1].last_index + 1;
     if (e.base_index != expect || e.last_index < e.base_index) {
       out.push_back(who(r) + " log is not contiguous at " + to_string(e));
     }
@@ -117,7 +135,7 @@ void checker::check_commit(const replica_view& r, replica_cache& c, std::vector<
     c.commit = std::max(c.commit, r.commit);
   }
   const std::vector<entry>& log = *r.log;
-  log_index stable_last = log.empty() ? no_index : log.back().last_index;
+  log_index stable_last = log.empty() ? r.log_start - 1 : log.back().last_index;
   if (stable_last < r.persisted.commit) {
     out.push_back(who(r) + " lost committed entries: log ends at " +
                   std::to_string(stable_last.value) + " below persisted commit " +
@@ -156,6 +174,8 @@ void checker::check_commit(const replica_view& r, replica_cache& c, std::vector<
 void checker::check_leader_completeness(const replica_view& r, std::vector<std::string>& out) {
   for (auto it = committed_.rbegin(); it != committed_.rend(); ++it) {
     if (committed_term_.at(it->first) >= r.term) continue;
+    // Below the log start: check_log tied the start to the committed prefix.
+    if (it->first < r.log_start) return;
     int64_t pos = find_base(*r.log, it->first);
     if (pos < 0 || (*r.log)[static_cast<size_t>(pos)] != it->second) {
       out.push_back("leader " + who(r) + " of term " + std::to_string(r.term.value) +
@@ -163,6 +183,37 @@ void checker::check_leader_completeness(const replica_view& r, std::vector<std::
     }
     return;
   }
+}
+
+const entry* checker::committed_at(log_index i) const {
+  auto next = committed_.upper_bound(i);
+  if (next == committed_.begin()) return nullptr;
+  const entry& e = std::prev(next)->second;
+  return e.contains(i) ? &e : nullptr;
+}
+
+std::string checker::on_restart_log(const replica_view& r, log_index start, term_id prev_term) {
+  if (start - 1 < r.persisted.commit) {
+    return who(r) + " restarts its log at " + std::to_string(start.value) +
+           " below its persisted commit " + std::to_string(r.persisted.commit.value);
+  }
+  if (start > log_index(0)) {
+    const entry* before = committed_at(start - 1);
+    if (before == nullptr || before->last_index != start - 1 || before->term != prev_term) {
+      return who(r) + " restarts its log at " + std::to_string(start.value) + " after term " +
+             std::to_string(prev_term.value) + ", not after a committed entry of that term";
+    }
+  }
+  // What lies at or after the new start is dropped for good: it must not
+  // be committed anywhere. (Below the start, the committed prefix stands.)
+  for (const entry& e : *r.log) {
+    if (e.base_index < start) continue;
+    auto it = committed_.find(e.base_index);
+    if (it != committed_.end() && it->second == e) {
+      return who(r) + " drops committed " + to_string(e) + " restarting its log";
+    }
+  }
+  return "";
 }
 
 std::string checker::on_truncate(const replica_view& r, log_index from) {

@@ -24,7 +24,12 @@ struct replica_view {
   bool settled = false;         // no ready pending: the stable log is all the node has
   hard_state persisted;         // what survives a crash
   const std::vector<entry>* log = nullptr;  // the stable log
-  // Bumped whenever the stable log is truncated (appends keep it): the
+  // Where the stable log starts (compaction or a log restart moved it up)
+  // and the term of the offset before; what lies below was committed.
+  log_index log_start = log_index(0);
+  term_id start_prev_term;
+  // Bumped whenever the stable log is truncated, compacted or restarted
+  // (appends keep it): the
   // checker re-verifies the whole log only when it changes.
   uint64_t log_epoch = 0;
 };
@@ -37,6 +42,10 @@ class checker {
   // A replica is about to drop its stable entries from `from` on. Raft never
   // truncates committed entries; "" or the violation.
   std::string on_truncate(const replica_view& r, log_index from);
+  // A replica is about to drop its whole stable log and restart it empty at
+  // `start` (install_start): start - 1 must be committed with prev_term, and
+  // what it drops at or after start must not be committed anywhere.
+  std::string on_restart_log(const replica_view& r, log_index start, term_id prev_term);
 
   // Committed entries known so far (by base offset), for the liveness check.
   const std::map<log_index, entry>& committed() const { return committed_; }
@@ -55,6 +64,8 @@ class checker {
   void check_log(const replica_view& r, replica_cache& c, std::vector<std::string>& out);
   void check_commit(const replica_view& r, replica_cache& c, std::vector<std::string>& out);
   void check_leader_completeness(const replica_view& r, std::vector<std::string>& out);
+  // The committed entry that contains offset i, or null.
+  const entry* committed_at(log_index i) const;
 
   std::map<term_id, node_id> leaders_;
   // (base offset, term) -> hash of the log up to and including that entry:

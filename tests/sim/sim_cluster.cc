@@ -103,11 +103,51 @@ void cluster::truncate(node_id id, log_index from) {
   ++truncations_;
 }
 
+void cluster::restart_log(node_id id, const log_start& ls) {
+  sim_node& s = nodes_.at(id);
+  std::string v = checker_.on_restart_log(view(id, false), ls.start, ls.prev_term);
+  if (!v.empty()) pending_.push_back(v);
+  s.log->reset(ls.start, ls.prev_term);
+  // Written with the log restart (as a runner would, in one metadata
+  // write): the membership whose config entry is no longer in the log.
+  s.opts.conf = ls.conf;
+  s.opts.conf_index = ls.conf_index;
+  s.applied = std::max(s.applied, ls.start - 1);  // nothing below the start is left to apply
+  ++s.log_epoch;
+  ++log_restarts_;
+}
+
+bool cluster::compact(node_id id) {
+  sim_node& s = nodes_.at(id);
+  if (!s.n) return false;
+  log_index limit = std::min(s.applied, s.persisted.commit);
+  std::vector<log_index> ends;  // entry ends at or below the limit
+  for (const entry& e : s.log->all()) {
+    if (e.last_index > limit) break;
+    ends.push_back(e.last_index);
+  }
+  if (ends.empty()) return false;
+  log_index to = pick(rng_, ends) + 1;
+  for (const entry& e : s.log->all()) {
+    if (e.base_index >= to) break;
+    config c;
+    if (e.type == entry_type::config && decode_config(e.payload, &c)) {
+      s.opts.conf = c;
+      s.opts.conf_index = e.base_index;
+    }
+  }
+  KAPPA_ASSERT(s.log->compact_to(to).ok());
+  ++s.log_epoch;
+  ++compactions_;
+  return true;
+}
+
 void cluster::process_ready(node_id id) {
   sim_node& s = nodes_.at(id);
   if (!has_ready(id)) return;
   ready rd = s.n->get_ready();
   // 1. persist (the memory_log is durable the moment it is written)
+  if (rd.restart_log) restart_log(id, *rd.restart_log);
   if (rd.truncate_from) truncate(id, *rd.truncate_from);
   KAPPA_ASSERT(s.log->append(rd.entries).ok());
   if (rd.hard) s.persisted = *rd.hard;
@@ -129,10 +169,14 @@ void cluster::crash_mid_ready(node_id id) {
   if (!has_ready(id)) return crash(id);
   ready rd = s.n->get_ready();
   // The writes of step 1 reach the disk in order; the crash keeps a prefix.
-  size_t stages = 2 + rd.entries.size();  // truncate, each entry, hard state
+  // Stages: truncate, each entry, hard state (and a log restart first, when
+  // there is one, so seeds without one draw as before).
+  size_t restart = rd.restart_log ? 1 : 0;
+  size_t stages = 2 + rd.entries.size() + restart;
   size_t kept = std::uniform_int_distribution<size_t>(0, stages)(rng_);
-  if (kept >= 1 && rd.truncate_from) truncate(id, *rd.truncate_from);
-  size_t entries = std::min(rd.entries.size(), kept >= 1 ? kept - 1 : 0);
+  if (kept >= 1 && rd.restart_log) restart_log(id, *rd.restart_log);
+  if (kept >= 1 + restart && rd.truncate_from) truncate(id, *rd.truncate_from);
+  size_t entries = std::min(rd.entries.size(), kept >= 1 + restart ? kept - 1 - restart : 0);
   KAPPA_ASSERT(
       s.log->append({rd.entries.begin(), rd.entries.begin() + static_cast<std::ptrdiff_t>(entries)})
           .ok());
@@ -196,6 +240,8 @@ replica_view cluster::view(node_id id, bool settled_known) const {
                  .life = s.life,
                  .persisted = s.persisted,
                  .log = &s.log->all(),
+                 .log_start = s.log->first_index(),
+                 .start_prev_term = *s.log->term(s.log->first_index() - 1),
                  .log_epoch = s.log_epoch};
   if (s.n) {
     v.role = s.n->role();

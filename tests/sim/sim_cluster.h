@@ -46,7 +46,8 @@ class cluster {
   // Persists, sends and applies one ready of `id`, in the protocol's order.
   void process_ready(node_id id);
   // As process_ready, but the node crashes partway through persisting: it
-  // keeps a prefix of (truncate, entries..., hard state) and sends nothing.
+  // keeps a prefix of (log restart, truncate, entries..., hard state) and
+  // sends nothing.
   void crash_mid_ready(node_id id);
 
   // --- faults ---
@@ -56,6 +57,11 @@ class cluster {
   void partition(std::map<node_id, int> side) { side_ = std::move(side); }
   void set_network(network_faults f) { faults_ = f; }
   void set_trace(bool on) { trace_ = on; }  // print each delivered message
+
+  // Retention on a running node: drops a random prefix of its log, never
+  // past what it has applied (so committed and persisted). The membership
+  // as of the new start is kept where a restart finds it. True when done.
+  bool compact(node_id id);
 
   // --- client operations (errors are normal: wrong node, busy, ...) ---
   bool propose(node_id id);                 // true when accepted
@@ -77,6 +83,8 @@ class cluster {
   uint64_t now() const { return now_; }
   size_t in_flight() const { return net_.size(); }
   uint64_t truncations() const { return truncations_; }
+  uint64_t compactions() const { return compactions_; }
+  uint64_t log_restarts() const { return log_restarts_; }
   const checker& history() const { return checker_; }
   // Violations seen by hooks (truncation) since the last check().
   std::vector<std::string>& pending() { return pending_; }
@@ -100,6 +108,7 @@ class cluster {
   void send(const message& m);
   bool connected(node_id a, node_id b) const;
   void truncate(node_id id, log_index from);
+  void restart_log(node_id id, const log_start& ls);
   // settled_known: no ready is outstanding, so has_ready() may be asked.
   replica_view view(node_id id, bool settled_known) const;
 
@@ -115,6 +124,8 @@ class cluster {
   uint64_t proposals_ = 0;
   bool trace_ = false;
   uint64_t truncations_ = 0;
+  uint64_t compactions_ = 0;
+  uint64_t log_restarts_ = 0;
   checker checker_;
   std::vector<std::string> pending_;
 };

@@ -55,6 +55,7 @@ class runner {
  public:
   runner(uint64_t seed, const run_options& opts)
       : rng_(seed),
+        compact_rng_(seed ^ 0x6b617070612d7265ULL),
         opts_(opts),
         replicas_(chance(rng_, 0.5) ? 3 : 5),
         election_tick_(std::uniform_int_distribution<int>(5, 12)(rng_)),
@@ -83,6 +84,14 @@ class runner {
               .transfer = rate(0.03),
               .membership = rate(0.03),
               .strike_new_leader = chance(rng_, 0.5) ? rate(0.5) : 0.0};
+    // Retention draws from its own PRNG, so a seed that never compacts
+    // runs exactly as it did before compaction was simulated. Half the
+    // seeds compact: now and then a random replica drops a prefix of its
+    // log up to what it applied, which sends followers behind it through
+    // install_start.
+    if (std::uniform_int_distribution<int>(0, 1)(compact_rng_) == 1) {
+      compact_rate_ = std::uniform_real_distribution<double>(0.0, 0.1)(compact_rng_);
+    }
   }
 
   run_result run() {
@@ -93,6 +102,8 @@ class runner {
     g_running = 0;
     res_.committed = static_cast<int64_t>(c_.history().committed().size());
     res_.counts.truncations = c_.truncations();
+    res_.counts.compactions = c_.compactions();
+    res_.counts.log_restarts = c_.log_restarts();
     for (node_id id : c_.ids()) {
       if (c_.up(id))
         res_.counts.max_term = std::max(res_.counts.max_term, c_.get(id)->term().value);
@@ -171,6 +182,10 @@ class runner {
     if (lead != no_node && chance(rng_, rates_.membership)) {
       res_.counts.membership_changes += c_.change_membership(lead);
       step("membership change");
+    }
+    if (compact_rate_ > 0 && chance(compact_rng_, compact_rate_)) {
+      std::vector<node_id> ids_now = c_.ids();
+      if (c_.compact(pick(compact_rng_, ids_now))) step("compact");
     }
     if (chance(rng_, 0.3)) {
       // Mostly at the leader; sometimes at anyone, which must be refused.
@@ -262,6 +277,8 @@ class runner {
   };
 
   std::mt19937_64 rng_;
+  std::mt19937_64 compact_rng_;
+  double compact_rate_ = 0.0;  // per fault tick; 0: this seed never compacts
   run_options opts_;
   fault_rates rates_{};
   int replicas_;  // drawn before the cluster, in this order, for replay
@@ -293,6 +310,8 @@ void run_counts::add(const run_counts& o) {
   transfers += o.transfers;
   membership_changes += o.membership_changes;
   truncations += o.truncations;
+  compactions += o.compactions;
+  log_restarts += o.log_restarts;
   max_term = std::max(max_term, o.max_term);
 }
 
@@ -301,7 +320,9 @@ std::string run_counts::to_string() const {
          " mid-ready), " + std::to_string(restarts) + " restarts, " + std::to_string(partitions) +
          " partitions, " + std::to_string(transfers) + " transfers, " +
          std::to_string(membership_changes) + " membership changes, " +
-         std::to_string(truncations) + " truncations, max term " + std::to_string(max_term);
+         std::to_string(truncations) + " truncations, " + std::to_string(compactions) +
+         " compactions, " + std::to_string(log_restarts) + " log restarts, max term " +
+         std::to_string(max_term);
 }
 
 std::string failure_report(const run_result& r) {

@@ -57,6 +57,8 @@ void run_batch(uint64_t first, uint64_t count) {
     CHECK(counts.transfers > 0);
     CHECK(counts.membership_changes > 0);
     CHECK(counts.truncations > 0);
+    CHECK(counts.compactions > 0);
+    CHECK(counts.log_restarts > 0);
   }
 }
 
