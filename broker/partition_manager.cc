@@ -1,34 +1,79 @@
 #include "broker/partition_manager.h"
 
+#include <arpa/inet.h>
+#include <grpcpp/grpcpp.h>
+#include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
-#include <atomic>
-#include <future>
-#include <map>
-#include <thread>
+#include <algorithm>
 
 #include "broker/errc.h"
 #include "broker/metrics.h"
-#include "broker/producer_ids.h"
+#include "broker/partition_manager_impl.h"
 #include "broker/runtime.h"
-#include "broker/topic_name.h"
-#include "storage/log_manager.h"
+#include "storage/power_loss_env.h"
 
 namespace kappa::broker {
+namespace {
 
-struct partition_manager::impl {
-  storage::env& env = storage::posix_env();
-  std::unique_ptr<storage::log_manager> logs;
-  std::unique_ptr<topic_store> store;
-  std::unique_ptr<producer_ids> pids;
-  std::string producers_dir;
-
-  mutable std::shared_mutex mu;  // guards `partitions`
-  std::map<std::string, std::vector<std::shared_ptr<partition>>> partitions;
-  std::mutex admin_mu;  // serialises topic creation/deletion/config changes
-  std::atomic<bool> stopping{false};
-  bool closed = false;
+// Holds port 0's pick until the internal gRPC server has bound it: gRPC binds
+// with SO_REUSEPORT, so binding the same port again beside this (never
+// listening) socket works, and no other process can take the port between
+// the pick and the bind. The one-node controller needs its voter address
+// before the server that serves it can be built.
+struct port_reservation {
+  int fd = -1;
+  ~port_reservation() {
+    if (fd >= 0) ::close(fd);
+  }
 };
+
+Result<std::string> resolve_internal_address(const std::string& listen, port_reservation& r) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return error(errc::invalid_request, "--internal-listen must be host:port, got " + listen);
+  }
+  const std::string host = listen.substr(0, colon);
+  if (listen.substr(colon + 1) != "0") return listen;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
+    return error(errc::invalid_request,
+                 "--internal-listen with port 0 needs an IPv4 address, got " + listen);
+  }
+  r.fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  if (r.fd < 0 || ::setsockopt(r.fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+      ::setsockopt(r.fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+      ::bind(r.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return error(errc::invalid_request, "cannot pick a free port for --internal-listen " + listen);
+  }
+  socklen_t len = sizeof addr;
+  if (::getsockname(r.fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return error(errc::invalid_request, "cannot pick a free port for --internal-listen " + listen);
+  }
+  return host + ":" + std::to_string(ntohs(addr.sin_port));
+}
+
+}  // namespace
+
+std::string partition_dir(const std::string& data_dir, const storage::partition_id& id) {
+  return data_dir + "/" + id.dir_name();
+}
+
+std::string topic_id_marker(const std::string& data_dir, const storage::partition_id& id) {
+  return partition_dir(data_dir, id) + "/topic_id";
+}
+
+Status as_broker_status(const Status& st) {
+  if (st.ok() || st.code().category() == error_category()) return st;
+  if (std::string_view(st.code().category().name()) == "kappa.controller") {
+    return error(errc(st.code().value()), st.message());
+  }
+  return st;
+}
 
 partition_manager::partition_manager(const broker_config& config, metrics& m)
     : config_(config), metrics_(m) {
@@ -36,6 +81,8 @@ partition_manager::partition_manager(const broker_config& config, metrics& m)
                                           : int(std::max(1u, std::thread::hardware_concurrency()));
   rt_ = std::make_unique<runtime>(workers, config.flush_threads);
   impl_ = std::make_unique<impl>();
+  impl_->self = this;
+  impl_->pids = std::make_unique<producer_ids>(config.node_id);
 }
 
 partition_manager::~partition_manager() {
@@ -46,211 +93,334 @@ Result<std::unique_ptr<partition_manager>> partition_manager::open(const broker_
                                                                    metrics& m) {
   std::unique_ptr<partition_manager> pm(new partition_manager(config, m));
   impl& i = *pm->impl_;
-  KAPPA_RETURN_IF_ERROR(i.env.create_dirs(config.data_dir));
+  storage::env& base = storage::posix_env();
+  KAPPA_RETURN_IF_ERROR(base.create_dirs(config.data_dir + "/__kappa"));
+  i.env = &base;
+  if (config.test_power_loss) {
+    spdlog::warn("--test-power-loss: unsynced writes are lost when this process is killed");
+    i.power_loss_env = storage::make_power_loss_env(base, config.data_dir + "/__kappa");
+    i.env = i.power_loss_env.get();
+  }
   storage::log_manager_options opts;
   opts.default_config = storage_config_for(config.default_log);
-  KAPPA_ASSIGN_OR_RETURN(i.logs, storage::log_manager::open(i.env, config.data_dir, opts));
-  const std::string meta = config.data_dir + "/__kappa";
-  i.producers_dir = meta + "/producers";
-  KAPPA_RETURN_IF_ERROR(i.env.create_dirs(i.producers_dir));
-  KAPPA_ASSIGN_OR_RETURN(i.store, open_file_topic_store(i.env, meta + "/topics"));
-  KAPPA_ASSIGN_OR_RETURN(i.pids, producer_ids::open(i.env, meta + "/producer_ids"));
+  KAPPA_ASSIGN_OR_RETURN(i.logs, storage::log_manager::open(*i.env, config.data_dir, opts));
 
-  std::map<std::string, int32_t> known;
-  for (const topic_info& t : i.store->list()) {
-    KAPPA_RETURN_IF_ERROR(pm->open_topic(t));
-    known[t.name] = t.partitions;
-  }
-  // Directories of deleted topics (a delete cut short by a crash) go now.
-  for (const auto& id : i.logs->partitions()) {
-    auto it = known.find(id.topic);
-    if (it == known.end() || id.partition >= it->second) {
-      spdlog::warn("removing {}: its topic or partition no longer exists", id.dir_name());
-      KAPPA_RETURN_IF_ERROR(i.logs->remove(id));
+  // Cluster membership: the controller voters (empty = this node alone).
+  port_reservation reservation;
+  KAPPA_ASSIGN_OR_RETURN(i.internal_address,
+                         resolve_internal_address(config.internal_listen, reservation));
+  std::vector<controller::voter> voters;
+  if (!config.controller_voters.empty()) {
+    auto parsed = controller::parse_voters(config.controller_voters);
+    if (!parsed.ok()) {
+      return error(errc::invalid_request, "--controller-voters: " + parsed.status().message());
     }
+    voters = std::move(parsed).value();
+  } else {
+    voters.push_back({config.node_id, i.internal_address});
   }
-  m.set_partition_source([pm = pm.get()] {
-    std::vector<partition_sample> out;
-    for (const auto& t : pm->topics()) {
-      for (const auto& p : pm->partitions_of(t.name)) {
-        out.push_back({p->id().topic, p->id().partition, p->log_start_offset(),
-                       p->log_end_offset(), p->high_watermark(), p->segment_count(),
-                       int64_t(p->size_bytes())});
-      }
+
+  replication::grpc_transport_options topts;
+  topts.self = raft::node_id(uint64_t(config.node_id));
+  topts.cluster_id = config.cluster_id;
+  impl* ip = &i;
+  i.transport = replication::grpc_transport::create(
+          topts, [ip](const replication::group_name& group, raft::message msg) {
+            if (group == replication::kControllerGroup) {
+              if (auto* c = ip->ctl_ptr.load(std::memory_order_acquire)) c->step(std::move(msg));
+              return;
+            }
+            auto id = storage::partition_id::parse(group);
+            if (!id) return;
+            std::shared_ptr<partition> p;
+            {
+              std::shared_lock lk(ip->mu);
+              auto it = ip->partitions.find(*id);
+              if (it != ip->partitions.end()) p = it->second;
+            }
+            // A replica not created yet misses the message; Raft resends.
+            if (p) p->step(std::move(msg));
+          });
+  for (const auto& v : voters) {
+    if (v.id == config.node_id) continue;
+    i.transport->set_peer({raft::node_id(uint64_t(v.id)), v.internal_address});
+    i.peers.insert(v.id);
+  }
+
+  controller::controller_options copts;
+  copts.self = config.node_id;
+  copts.cluster_id = config.cluster_id;
+  copts.client_address = config.advertised_listen.empty() ? config.listen : config.advertised_listen;
+  copts.internal_address = i.internal_address;
+  copts.voters = voters;
+  copts.data_dir = config.data_dir + "/__kappa";
+  copts.env = i.env;
+  copts.durable = true;
+  runtime* rt = pm->rt_.get();
+  auto strand = std::make_shared<strand_t>(asio::make_strand(rt->workers.get_executor()));
+  KAPPA_ASSIGN_OR_RETURN(
+      i.ctl, controller::controller::start(
+                 copts, [strand](std::function<void()> f) { asio::post(*strand, std::move(f)); },
+                 [rt](std::function<void()> f) { asio::post(rt->flushers, std::move(f)); },
+                 *i.transport));
+  i.ctl_ptr.store(i.ctl.get(), std::memory_order_release);
+  i.ctl->set_leader_reporter([ip] {
+    std::vector<controller::leader_entry> out;
+    std::shared_lock lk(ip->mu);
+    for (const auto& [id, p] : ip->partitions) {
+      auto st = p->raft_status();
+      if (st.leader != raft::node_id(uint64_t(ip->self->config_.node_id))) continue;
+      controller::leader_entry e;
+      e.topic = id.topic;
+      e.partition = id.partition;
+      e.leader = ip->self->config_.node_id;
+      e.epoch = int64_t(st.term.value);
+      for (auto n : st.in_sync) e.in_sync.push_back(int32_t(n.value));
+      out.push_back(std::move(e));
     }
     return out;
   });
-  return pm;
-}
-
-Status partition_manager::open_topic(const topic_info& t) {
-  const storage::log_config cfg = effective_log_config(config_.default_log, t.configs);
-  std::vector<std::shared_ptr<partition>> parts;
-  for (int32_t p = 0; p < t.partitions; ++p) {
-    storage::partition_id id{t.name, p};
-    KAPPA_ASSIGN_OR_RETURN(storage::log * l, impl_->logs->get_or_create(id, storage_config_for(cfg)));
-    if (Status st = l->status(); !st.ok()) {
-      // Corruption found at recovery: refuse to serve it rather than lose it.
-      spdlog::error("{}: {}", id.dir_name(), st.message());
+  i.ctl->on_image([ip](std::shared_ptr<const controller::metadata_image> img) {
+    {
+      std::lock_guard lk(ip->rec_mu);
+      ip->pending_image = std::move(img);
     }
-    KAPPA_ASSIGN_OR_RETURN(auto part, partition::open(id, l, cfg,
-                                                      impl_->producers_dir + "/" + id.dir_name(),
-                                                      *rt_, metrics_, impl_->env));
-    parts.push_back(std::move(part));
+    ip->rec_cv.notify_all();
+  });
+
+  // The internal listener: Raft traffic of every group and controller calls.
+  grpc::ServerBuilder b;
+  int port = 0;
+  b.AddListeningPort(i.internal_address, grpc::InsecureServerCredentials(), &port);
+  replication::grpc_transport::configure_server(b);
+  b.RegisterService(i.transport->service());
+  b.RegisterService(i.ctl->service());
+  i.internal_server = b.BuildAndStart();
+  if (!i.internal_server || port == 0) {
+    return error(errc::invalid_request, "cannot listen on --internal-listen " +
+                                            i.internal_address + " (address in use or not local?)");
   }
-  std::unique_lock lk(impl_->mu);
-  impl_->partitions[t.name] = std::move(parts);
-  return Status();
+
+  i.reconciler = std::thread([ip] { ip->reconciler_loop(); });
+  i.ticker = std::thread([ip] {
+    std::unique_lock lk(ip->tick_mu);
+    while (!ip->stop_threads.load()) {
+      ip->tick_cv.wait_for(lk, std::chrono::milliseconds(kTickMs));
+      if (ip->stop_threads.load()) break;
+      if (auto* c = ip->ctl_ptr.load()) c->tick();
+      std::vector<std::shared_ptr<partition>> parts;
+      {
+        std::shared_lock plk(ip->mu);
+        parts.reserve(ip->partitions.size());
+        for (const auto& [_, p] : ip->partitions) parts.push_back(p);
+      }
+      for (const auto& p : parts) p->tick();
+    }
+  });
+
+  m.set_partition_source([ip] {
+    std::vector<partition_sample> out;
+    std::shared_lock lk(ip->mu);
+    for (const auto& [id, p] : ip->partitions) {
+      partition_sample s{id.topic, id.partition, p->log_start_offset(), p->log_end_offset(),
+                         p->high_watermark(), p->segment_count(), int64_t(p->size_bytes())};
+      auto st = p->raft_status();
+      if (st.leader != raft::no_node) {
+        s.leader = int32_t(st.leader.value);
+        s.leader_epoch = int32_t(st.term.value);
+      }
+      s.is_leader = s.leader == ip->self->config_.node_id;
+      if (s.is_leader) {
+        s.voters = int32_t(st.membership.voters.size());
+        s.in_sync = int32_t(st.in_sync.size());
+      }
+      out.push_back(std::move(s));
+    }
+    return out;
+  });
+  spdlog::info("node {}: internal listener on {}, controller voters {}", config.node_id,
+               i.internal_address,
+               config.controller_voters.empty() ? "(this node alone)" : config.controller_voters);
+  return pm;
 }
 
 bool partition_manager::shutting_down() const { return impl_->stopping.load(); }
 
 std::shared_ptr<partition> partition_manager::get(const std::string& topic, int32_t p) const {
   std::shared_lock lk(impl_->mu);
-  auto it = impl_->partitions.find(topic);
-  if (it == impl_->partitions.end() || p < 0 || size_t(p) >= it->second.size()) return nullptr;
-  return it->second[size_t(p)];
+  auto it = impl_->partitions.find(storage::partition_id{topic, p});
+  return it == impl_->partitions.end() ? nullptr : it->second;
 }
+
+namespace {
+topic_info to_topic_info(const controller::topic_info& t) {
+  topic_info out;
+  out.name = t.name;
+  out.partitions = int32_t(t.partitions.size());
+  out.replication_factor = t.partitions.empty() ? 0 : int32_t(t.partitions[0].replicas.size());
+  out.configs = topic_overrides(t.configs.begin(), t.configs.end());
+  return out;
+}
+}  // namespace
+
+controller::cluster_view partition_manager::view() const { return impl_->ctl->view(); }
 
 std::optional<topic_info> partition_manager::topic(const std::string& name) const {
-  return impl_->store->get(name);
+  auto img = view().image;
+  auto it = img->topics.find(name);
+  if (it == img->topics.end()) return std::nullopt;
+  return to_topic_info(it->second);
 }
 
-std::vector<topic_info> partition_manager::topics() const { return impl_->store->list(); }
+std::vector<topic_info> partition_manager::topics() const {
+  auto img = view().image;
+  std::vector<topic_info> out;
+  for (const auto& [_, t] : img->topics) out.push_back(to_topic_info(t));
+  return out;
+}
 
 std::vector<std::shared_ptr<partition>> partition_manager::partitions_of(
     const std::string& topic) const {
+  std::vector<std::shared_ptr<partition>> out;
   std::shared_lock lk(impl_->mu);
-  auto it = impl_->partitions.find(topic);
-  return it == impl_->partitions.end() ? std::vector<std::shared_ptr<partition>>{} : it->second;
+  for (auto it = impl_->partitions.lower_bound(storage::partition_id{topic, INT32_MIN});
+       it != impl_->partitions.end() && it->first.topic == topic; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
 }
 
-Status partition_manager::create_topic(const create_topic_request& req) {
-  KAPPA_RETURN_IF_ERROR(validate_topic_name(req.name));
-  const int32_t n = req.partitions == 0 ? config_.default_partitions : req.partitions;
-  if (n < 0 || n > config_.max_partitions_per_topic) {
-    return error(errc::invalid_partitions,
-                 "partitions must be in [1, " + std::to_string(config_.max_partitions_per_topic) +
-                     "] (0 = the default " + std::to_string(config_.default_partitions) +
-                     "), got " + std::to_string(req.partitions));
+std::string partition_manager::client_address(int32_t id) const {
+  auto img = view().image;
+  auto it = img->brokers.find(id);
+  if (it != img->brokers.end()) return it->second.client_address;
+  if (id == config_.node_id) {
+    return config_.advertised_listen.empty() ? config_.listen : config_.advertised_listen;
   }
-  const int32_t rf = req.replication_factor == 0 ? config_.default_replication_factor
-                                                 : req.replication_factor;
-  if (rf != 1) {
-    return error(errc::invalid_replication_factor,
-                 "replication factor " + std::to_string(rf) +
-                     " exceeds the 1 broker available (this is a single-node broker)");
-  }
-  KAPPA_RETURN_IF_ERROR(validate_topic_configs(req.configs));
-  std::lock_guard admin(impl_->admin_mu);
-  if (impl_->store->get(req.name)) {
-    return error(errc::topic_already_exists, "topic '" + req.name + "' already exists");
-  }
-  int64_t total = 0;
-  for (const auto& t : impl_->store->list()) total += t.partitions;
-  if (total + n > config_.max_partitions_total) {
-    return error(errc::policy_violation,
-                 "the broker would hold " + std::to_string(total + n) +
-                     " partitions; --max-partitions is " +
-                     std::to_string(config_.max_partitions_total));
-  }
-  if (req.validate_only) return Status();
-  topic_info t{req.name, n, rf, req.configs};
-  KAPPA_RETURN_IF_ERROR(impl_->store->create(t));
-  Status st = open_topic(t);
-  if (!st.ok()) spdlog::error("topic {} created but not opened: {}", t.name, st.message());
-  else spdlog::info("created topic {} with {} partitions", t.name, n);
-  return st;
+  return "";
 }
 
-Status partition_manager::auto_create(const std::string& name) {
-  if (!config_.auto_create_topics || validate_topic_name(name).ok() == false) {
-    return error(errc::unknown_topic_or_partition, "unknown topic '" + name + "'");
+partition_manager::leader_hint partition_manager::leader_of(const std::string& topic,
+                                                            int32_t p) const {
+  leader_hint h;
+  if (auto part = get(topic, p)) {
+    auto st = part->raft_status();
+    if (st.leader != raft::no_node) {
+      h.id = int32_t(st.leader.value);
+      h.epoch = int32_t(st.term.value);
+    }
   }
-  create_topic_request req;
-  req.name = name;
-  Status st = create_topic(req);
-  if (st.code() == errc::topic_already_exists) return Status();
-  return st;
+  if (h.id < 0) {
+    auto v = view();
+    for (const auto& e : v.leaders) {
+      if (e.topic == topic && e.partition == p) {
+        h.id = e.leader;
+        h.epoch = int32_t(e.epoch);
+        break;
+      }
+    }
+  }
+  if (h.id >= 0) h.address = client_address(h.id);
+  return h;
 }
 
-Status partition_manager::delete_topic(const std::string& name) {
-  std::lock_guard admin(impl_->admin_mu);
-  KAPPA_RETURN_IF_ERROR(impl_->store->remove(name));  // durable first: a crash finishes it at start
-  std::vector<std::shared_ptr<partition>> parts;
-  {
-    std::unique_lock lk(impl_->mu);
-    parts = std::move(impl_->partitions[name]);
-    impl_->partitions.erase(name);
+partition_manager::partition_state partition_manager::state_of(const controller::cluster_view& v,
+                                                               const std::string& topic,
+                                                               int32_t p) const {
+  partition_state s;
+  auto t = v.image->topics.find(topic);
+  if (t != v.image->topics.end() && p >= 0 && size_t(p) < t->second.partitions.size()) {
+    s.replicas = t->second.partitions[size_t(p)].replicas;
   }
-  // Each partition retires on its strand; wait so the name is reusable at once.
-  std::vector<std::promise<void>> done(parts.size());
-  for (size_t k = 0; k < parts.size(); ++k) {
-    storage::partition_id id = parts[k]->id();
-    parts[k]->retire(
-        [this, id] {
-          if (Status st = impl_->logs->remove(id); !st.ok()) {
-            spdlog::error("removing {}: {}", id.dir_name(), st.message());
-          }
-        },
-        [&done, k] { done[k].set_value(); });
+  if (auto part = get(topic, p)) {
+    auto st = part->raft_status();
+    if (st.leader != raft::no_node) {
+      s.leader = int32_t(st.leader.value);
+      s.epoch = int32_t(st.term.value);
+      if (s.leader == config_.node_id) {
+        for (auto n : st.in_sync) s.in_sync.push_back(int32_t(n.value));
+      }
+    }
   }
-  for (auto& d : done) d.get_future().wait();
-  spdlog::info("deleted topic {}", name);
-  return Status();
+  for (const auto& e : v.leaders) {
+    if (e.topic != topic || e.partition != p) continue;
+    if (s.leader < 0 || (s.leader == e.leader && s.in_sync.empty())) {
+      s.leader = e.leader;
+      s.epoch = int32_t(e.epoch);
+      s.in_sync = e.in_sync;
+    }
+    break;
+  }
+  std::sort(s.in_sync.begin(), s.in_sync.end());
+  return s;
 }
 
-Status partition_manager::alter_configs(const std::string& name, const topic_overrides& set,
-                                        const std::vector<std::string>& remove,
-                                        bool validate_only) {
-  KAPPA_RETURN_IF_ERROR(validate_topic_configs(set));
-  std::lock_guard admin(impl_->admin_mu);
-  auto t = impl_->store->get(name);
-  if (!t) return error(errc::unknown_topic_or_partition, "unknown topic '" + name + "'");
-  topic_overrides next = t->configs;
-  for (const auto& [k, v] : set) next[k] = v;
-  for (const auto& k : remove) {
-    KAPPA_RETURN_IF_ERROR(validate_topic_configs({{k, k == "flush.policy" ? "always" : "1000000"}}));
-    next.erase(k);
+std::vector<partition_manager::broker_state> partition_manager::brokers(
+    const controller::cluster_view& v) const {
+  std::vector<broker_state> out;
+  for (const auto& [id, b] : v.image->brokers) {
+    const bool live = std::find(v.live.begin(), v.live.end(), id) != v.live.end() ||
+                      id == config_.node_id;
+    out.push_back({id, b.client_address, live});
   }
-  if (validate_only) return Status();
-  KAPPA_RETURN_IF_ERROR(impl_->store->set_configs(name, next));
-  const storage::log_config cfg = effective_log_config(config_.default_log, next);
-  for (const auto& p : partitions_of(name)) p->set_config(cfg);
-  return Status();
+  if (!v.image->brokers.count(config_.node_id)) {
+    out.push_back({config_.node_id,
+                   config_.advertised_listen.empty() ? config_.listen : config_.advertised_listen,
+                   true});
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  }
+  return out;
 }
-
-Result<int64_t> partition_manager::allocate_producer_id() { return impl_->pids->allocate(); }
 
 void partition_manager::begin_shutdown() {
   impl_->stopping.store(true);
   std::shared_lock lk(impl_->mu);
-  for (const auto& [_, parts] : impl_->partitions) {
-    for (const auto& p : parts) p->wake_all();
-  }
+  for (const auto& [_, p] : impl_->partitions) p->wake_all();
 }
 
 Status partition_manager::close() {
   if (impl_->closed) return Status();
-  impl_->closed = true;
-  impl_->stopping.store(true);
+  impl& i = *impl_;
+  i.closed = true;
+  i.stopping.store(true);
   metrics_.set_partition_source(nullptr);
+  i.stop_threads.store(true);
+  {
+    std::lock_guard lk(i.rec_mu);
+  }
+  i.rec_cv.notify_all();
+  {
+    std::lock_guard lk(i.tick_mu);
+  }
+  i.tick_cv.notify_all();
+  if (i.reconciler.joinable()) i.reconciler.join();
+  if (i.ticker.joinable()) i.ticker.join();
+  // No more Raft traffic in or out, then the controller stops.
+  if (i.internal_server) {
+    i.internal_server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+    i.internal_server->Wait();
+  }
+  if (i.transport) i.transport->shutdown();
+  i.ctl_ptr.store(nullptr);
+  if (i.ctl) i.ctl->shutdown();
   // Appends already queued finish (the pools run out of work, then stop).
   rt_->admin.join();
   rt_->workers.join();
   rt_->flushers.join();
   Status first;
   {
-    std::shared_lock lk(impl_->mu);
-    for (const auto& [_, parts] : impl_->partitions) {
-      for (const auto& p : parts) {
-        Status st = p->save_producer_state();
-        if (!st.ok()) spdlog::error("{}: producer state snapshot: {}", p->id().dir_name(), st.message());
-      }
+    std::shared_lock lk(i.mu);
+    for (const auto& [id, p] : i.partitions) {
+      Status st = p->save_producer_state();
+      if (!st.ok()) spdlog::error("{}: producer state snapshot: {}", id.dir_name(), st.message());
     }
   }
-  if (impl_->logs) first = impl_->logs->close();
-  impl_->partitions.clear();
+  {
+    std::unique_lock lk(i.mu);
+    i.partitions.clear();
+  }
+  i.ctl.reset();
+  if (i.logs) first = i.logs->close();
   return first;
 }
 

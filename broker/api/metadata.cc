@@ -1,5 +1,7 @@
-// Metadata: the one broker (itself the controller and every partition's
-// leader, at leader epoch 0) and the topics asked for (all when none).
+// Metadata: the brokers (client addresses, liveness) and the controller
+// leader from the controller's view, and per partition the leader, epoch,
+// replicas and in-sync replicas (the local replica's Raft state when hosted
+// here, else the controller's leader table).
 #include "broker/api/services.h"
 #include "broker/errc.h"
 #include "broker/topic_name.h"
@@ -9,35 +11,41 @@ namespace {
 
 void describe(partition_manager& pm, const v1::MetadataRequest& req, v1::MetadataResponse& resp) {
   const auto& c = pm.config();
-  auto* b = resp.add_brokers();
-  b->set_id(c.node_id);
-  b->set_address(c.listen);
-  b->set_alive(true);
-  resp.set_controller_id(c.node_id);
+  const auto v = pm.view();
+  for (const auto& b : pm.brokers(v)) {
+    auto* bi = resp.add_brokers();
+    bi->set_id(b.id);
+    bi->set_address(b.address);
+    bi->set_alive(b.live);
+  }
+  resp.set_controller_id(v.controller_leader);
   resp.set_cluster_id(c.cluster_id);
   std::vector<std::string> names(req.topics().begin(), req.topics().end());
   if (names.empty()) {
-    for (const auto& t : pm.topics()) names.push_back(t.name);
+    for (const auto& [name, _] : v.image->topics) names.push_back(name);
   }
   for (const auto& name : names) {
     auto* tm = resp.add_topics();
     tm->set_name(name);
     tm->set_is_internal(is_internal_topic(name));
     Status st = validate_topic_name(name);
-    auto info = st.ok() ? pm.topic(name) : std::nullopt;
-    if (st.ok() && !info) st = error(errc::unknown_topic_or_partition, "unknown topic '" + name + "'");
+    auto it = v.image->topics.find(name);
+    if (st.ok() && it == v.image->topics.end()) {
+      st = error(errc::unknown_topic_or_partition, "unknown topic '" + name + "'");
+    }
     if (!st.ok()) {
       tm->set_error_code(to_error_code(st));
       tm->set_error_message(st.message());
       continue;
     }
-    for (int32_t p = 0; p < info->partitions; ++p) {
-      auto* pm_ = tm->add_partitions();
-      pm_->set_partition(p);
-      pm_->set_leader_id(c.node_id);
-      pm_->set_leader_epoch(0);
-      pm_->add_replicas(c.node_id);
-      pm_->add_in_sync_replicas(c.node_id);
+    for (int32_t p = 0; p < int32_t(it->second.partitions.size()); ++p) {
+      const auto s = pm.state_of(v, name, p);
+      auto* pmd = tm->add_partitions();
+      pmd->set_partition(p);
+      pmd->set_leader_id(s.leader);
+      pmd->set_leader_epoch(s.epoch);
+      for (int32_t r : s.replicas) pmd->add_replicas(r);
+      for (int32_t r : s.in_sync) pmd->add_in_sync_replicas(r);
     }
   }
 }
@@ -58,7 +66,8 @@ grpc::ServerUnaryReactor* broker_service::Metadata(grpc::CallbackServerContext* 
     timer.finish(reactor, grpc::Status::OK);
     return reactor;
   }
-  // Auto-creation writes metadata (fsync): off the gRPC thread.
+  // Auto-creation goes through the controller (waits for commit): off the
+  // gRPC thread.
   run_blocking(pm_, [this, reactor, req, resp, timer] {
     for (const auto& n : req->topics()) (void)pm_.auto_create(n);
     describe(pm_, *req, *resp);

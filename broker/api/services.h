@@ -73,6 +73,12 @@ class admin_service final : public v1::Admin::CallbackService {
   grpc::ServerUnaryReactor* DeleteRecords(grpc::CallbackServerContext* ctx,
                                           const v1::DeleteRecordsRequest* req,
                                           v1::DeleteRecordsResponse* resp) override;
+  grpc::ServerUnaryReactor* ReassignPartition(grpc::CallbackServerContext* ctx,
+                                              const v1::ReassignPartitionRequest* req,
+                                              v1::ReassignPartitionResponse* resp) override;
+  grpc::ServerUnaryReactor* RebalanceLeaders(grpc::CallbackServerContext* ctx,
+                                             const v1::RebalanceLeadersRequest* req,
+                                             v1::RebalanceLeadersResponse* resp) override;
 
  private:
   partition_manager& pm_;

@@ -121,6 +121,7 @@ Result<std::vector<topic_description>> admin::describe_topics(const std::vector<
       pd.high_watermark = p.high_watermark();
       pd.log_end_offset = p.log_end_offset();
       pd.size_bytes = p.size_bytes();
+      pd.target_replicas.assign(p.target_replicas().begin(), p.target_replicas().end());
       d.partitions.push_back(std::move(pd));
     }
     out.push_back(std::move(d));
@@ -175,6 +176,47 @@ Result<cluster_description> admin::describe_cluster() {
   d.controller_id = response.controller_id();
   for (const auto& b : response.brokers()) d.brokers.push_back({b.id(), b.address(), b.alive()});
   return d;
+}
+
+Status admin::reassign_partition(const topic_partition& tp, const std::vector<int32_t>& replicas) {
+  v1::ReassignPartitionRequest request;
+  request.set_topic(tp.topic);
+  request.set_partition(tp.partition);
+  for (int32_t r : replicas) request.add_replicas(r);
+  v1::ReassignPartitionResponse response;
+  KAPPA_RETURN_IF_ERROR(impl_->call("reassign_partition", [&](v1::Admin::Stub* stub, grpc::ClientContext* c) {
+    return stub->ReassignPartition(c, request, &response);
+  }));
+  return client::from_code(response.error_code(), response.error_message(),
+                           "reassign_partition " + tp.topic + "-" + std::to_string(tp.partition));
+}
+
+Result<std::vector<leader_move>> admin::rebalance_leaders(int32_t timeout_ms) {
+  KAPPA_ASSIGN_OR_RETURN(cluster_description cluster, describe_cluster());
+  std::vector<leader_move> out;
+  for (const auto& b : cluster.brokers) {
+    if (!b.alive) continue;
+    v1::RebalanceLeadersRequest request;
+    request.set_timeout_ms(timeout_ms);
+    v1::RebalanceLeadersResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(int64_t(timeout_ms) + impl_->pool.config().request_timeout_ms));
+    const std::string what = "rebalance_leaders at broker " + std::to_string(b.id) + " (" + b.address + ")";
+    grpc::Status status = impl_->pool.admin(b.address)->RebalanceLeaders(&context, request, &response);
+    if (!status.ok()) {
+      leader_move failed;
+      failed.broker_id = b.id;
+      failed.status = client::from_grpc(status, what);
+      out.push_back(std::move(failed));
+      continue;
+    }
+    for (const auto& m : response.moves()) {
+      out.push_back({b.id, {m.topic(), m.partition()}, m.new_leader(),
+                     client::from_code(m.error_code(), m.error_message(), what)});
+    }
+  }
+  return out;
 }
 
 Result<std::vector<delete_records_result>> admin::delete_records(

@@ -41,6 +41,8 @@ struct partition_description {
   int64_t high_watermark = 0;
   int64_t log_end_offset = 0;
   int64_t size_bytes = 0;
+  // Non-empty while a reassignment moves the replica set to this set.
+  std::vector<int32_t> target_replicas;
 };
 
 struct topic_description {
@@ -89,6 +91,16 @@ struct delete_records_result {
   int64_t low_watermark = -1;
 };
 
+// One leadership transfer asked of `broker_id` by rebalance_leaders(). A
+// broker that could not be asked at all appears once with an empty
+// tp.topic and the failure in `status`.
+struct leader_move {
+  int32_t broker_id = -1;
+  topic_partition tp;
+  int32_t new_leader = -1;
+  Status status;
+};
+
 struct listed_offset {
   topic_partition tp;
   Status status;
@@ -114,6 +126,14 @@ class admin {
   Result<std::vector<topic_status>> alter_configs(const std::vector<config_change>& changes,
                                                   bool validate_only = false);
   Result<cluster_description> describe_cluster();
+  // Moves the partition's replica set to `replicas` (the first becomes the
+  // preferred leader). Returns once the controller recorded the target; the
+  // move runs in the background: describe_topics shows target_replicas
+  // until it is done.
+  Status reassign_partition(const topic_partition& tp, const std::vector<int32_t>& replicas);
+  // Asks every live broker to hand the partitions it leads to their
+  // preferred replicas (when in sync); waits up to timeout_ms per broker.
+  Result<std::vector<leader_move>> rebalance_leaders(int32_t timeout_ms = 10000);
   // Records below before_offset (-1 = the high watermark) are deleted.
   Result<std::vector<delete_records_result>> delete_records(
       const std::vector<std::pair<topic_partition, int64_t>>& before_offsets);
