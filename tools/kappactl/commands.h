@@ -15,9 +15,9 @@ namespace kappa::kappactl {
 
 // `log dump` and `log verify` (offline segment inspection, no broker).
 void add_log_commands(CLI::App& root, int& exit_code);
-// `topic create|list|describe|delete|alter-config`.
+// `topic create|list|describe|delete|alter-config|reassign`.
 void add_topic_commands(CLI::App& root, int& exit_code);
-// `cluster describe`.
+// `cluster describe|rebalance-leaders`.
 void add_cluster_commands(CLI::App& root, int& exit_code);
 // `produce TOPIC` (records from stdin lines).
 void add_produce_command(CLI::App& root, int& exit_code);

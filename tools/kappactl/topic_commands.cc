@@ -1,8 +1,11 @@
 // The `topic` command group: create, list, describe, delete, alter-config,
-// each one Admin RPC (describe also reads the topic's configs).
+// each one Admin RPC (describe also reads the topic's configs), and
+// reassign (one RPC, then polls DescribeTopics until the move is done).
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <memory>
 
 #include "tools/common/output.h"
@@ -23,6 +26,8 @@ struct topic_options {
   std::vector<std::string> configs;
   std::vector<std::string> remove;
   std::string output = "text";
+  int32_t partition = 0;
+  std::vector<int32_t> replicas;
 };
 
 std::string int_list(const std::vector<int32_t>& v, const char* sep) {
@@ -156,6 +161,39 @@ int run_alter_config(const topic_options& o) {
   return rc;
 }
 
+int run_reassign(const topic_options& o) {
+  const std::string cmd = "topic reassign";
+  auto a = connect_admin(o.broker);
+  if (!a.ok()) return fail(cmd, a.status());
+  Status st = (*a)->reassign_partition({o.name, o.partition}, o.replicas);
+  if (!st.ok()) return fail(cmd, o.name + "-" + std::to_string(o.partition) + ": " + error_text(st));
+  // The leader moves the membership one step at a time; wait (bounded) for
+  // the image to show the new set.
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(o.broker.timeout_ms);
+  std::vector<int32_t> last;
+  for (;;) {
+    auto t = describe_topic(**a, o.name);
+    if (t.ok()) {
+      for (const partition_description& p : t->partitions) {
+        if (p.partition != o.partition) continue;
+        last = p.replicas;
+        if (p.target_replicas.empty() && p.replicas == o.replicas) {
+          std::printf("reassigned %s-%d to replicas %s\n", o.name.c_str(), o.partition,
+                      int_list(p.replicas, ",").c_str());
+          return kExitOk;
+        }
+      }
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return fail(cmd, o.name + "-" + std::to_string(o.partition) + ": the move to " +
+                       int_list(o.replicas, ",") + " did not finish within " +
+                       std::to_string(o.broker.timeout_ms) + " ms (replicas now " +
+                       int_list(last, ",") + "; it continues in the background)");
+}
+
 CLI::App* add_command(CLI::App* topic, const char* name, const char* help,
                       std::shared_ptr<topic_options> o, int& exit_code,
                       int (*run)(const topic_options&)) {
@@ -213,6 +251,21 @@ void add_topic_commands(CLI::App& root, int& exit_code) {
   alter->add_option("name", o->name, "Topic name")->required();
   alter->add_option("--config,-c", o->configs, "Config to set, key=value (repeatable)");
   alter->add_option("--delete", o->remove, "Config to reset to the broker default (repeatable)");
+
+  CLI::App* reassign = add_command(
+      topic, "reassign",
+      "Move a partition's replicas to other brokers, online; waits (up to --timeout-ms) "
+      "until the move is done",
+      o, exit_code, run_reassign);
+  reassign->add_option("name", o->name, "Topic name")->required();
+  reassign->add_option("--partition,-p", o->partition, "Partition")->required()->check(
+      CLI::Range(0, 1000000));
+  reassign
+      ->add_option("--replicas", o->replicas,
+                   "The new replica set, broker ids separated by commas (the first becomes the "
+                   "preferred leader), e.g. 1,2,4")
+      ->required()
+      ->delimiter(',');
 }
 
 }  // namespace kappa::kappactl
