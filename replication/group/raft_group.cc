@@ -33,8 +33,10 @@ void raft_group::impl::post(std::function<void()> fn) {
 raft_group::raft_group(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
 raft_group::~raft_group() {
-  // Every posted task holds the group, so nothing else runs now.
-  if (!impl_->stopped.exchange(true)) impl_->final_write();
+  // Every posted task holds the group, so nothing else runs now; a
+  // shutdown() whose strand task never ran still gets its final write.
+  impl_->stopped = true;
+  if (!impl_->final_written) impl_->final_write();
 }
 
 Result<std::shared_ptr<raft_group>> raft_group::create(group_options options, executor_fn strand,

@@ -112,12 +112,14 @@ bool raft_group::impl::write_ready(raft::ready& rd, bool* wrote_entries) {
   std::optional<int64_t> dropped_from;
   for (const raft::entry& e : rd.entries) {
     const byte_view b = as_bytes(e.payload);
+    // Proposals the core dropped before they reached a ready leave stale bases.
+    while (!local_bases.empty() && local_bases.front() < e.base_index.value) local_bases.pop_front();
     const bool local = !local_bases.empty() && local_bases.front() == e.base_index.value && e.term == node->term();
     if (local) local_bases.pop_front();
     auto h = format::validate_batch(b, limits, format::validation_depth::header_and_crc);
     const bool valid = h.ok() && h->size_bytes() == b.size() && h->base_offset == e.base_index.value &&
                        h->last_offset() == e.last_index.value &&
-                       h->partition_leader_epoch == static_cast<int32_t>(e.term.value);
+                       std::max<int32_t>(h->partition_leader_epoch, 0) == static_cast<int32_t>(e.term.value);
     if (!valid || e.base_index.value != log.log_end_offset()) {
       spdlog::error("group {}: entry {} not appended: {}", opts.name, raft::to_string(raft::entry{e.term, e.base_index, e.last_index, e.type, {}}),
                     h.ok() ? std::string("its header does not match the entry or the log end") : h.status().message());
@@ -152,6 +154,7 @@ persisted_state raft_group::impl::state_to_write() const {
 
 void raft_group::impl::handle_ready() {
   auto rd = std::make_shared<raft::ready>(node->get_ready());
+  in_flight = true;  // from here to advance, callbacks' proposals queue
   bool wrote = false;
   if (!write_ready(*rd, &wrote)) return;
   // A restarted log's commit and membership live only in the state file.
@@ -167,7 +170,6 @@ void raft_group::impl::handle_ready() {
     finish_ready(std::move(*rd), Status());
     return;
   }
-  in_flight = true;
   auto self = owner.lock();
   flusher([this, self, rd, ps, fsync, write_state] {
     Status st;
@@ -185,12 +187,17 @@ void raft_group::impl::handle_ready() {
 }
 
 void raft_group::impl::finish_ready(raft::ready rd, Status st) {
-  in_flight = false;
+  // in_flight stays set until advance: a proposal made from a callback
+  // below must queue, not reach the node between get_ready and advance.
   if (stopped) {
+    in_flight = false;
     if (!final_written) final_write();
     return;
   }
-  if (!st.ok()) return fail_group(st);
+  if (!st.ok()) {
+    in_flight = false;
+    return fail_group(st);
+  }
   for (raft::message& m : rd.messages) net.send(opts.name, std::move(m));
   if (!rd.entries.empty() && l.on_persisted) {
     l.on_persisted(opts.durable ? opts.log->durable_end_offset() : opts.log->log_end_offset());
@@ -212,6 +219,7 @@ void raft_group::impl::finish_ready(raft::ready rd, Status st) {
     hw_moved = true;
   }
   node->advance(rd);
+  in_flight = false;
   if (hw_moved && l.on_commit) l.on_commit(applied_end);
 }
 

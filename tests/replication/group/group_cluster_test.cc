@@ -277,3 +277,43 @@ TEST_CASE("a follower behind the leader's log start restarts its log there", "[g
 }
 
 }  // namespace kappa::replication::test
+
+namespace kappa::replication::test {
+
+TEST_CASE("proposals made while an fsync is in flight queue with pre-assigned offsets", "[group][cluster][queue]") {
+  group_cluster c(3);
+  c.start(c.node(2));
+  c.start(c.node(3));
+  c.start(c.node(1), true);
+  test_node* l = c.wait_leader();
+  REQUIRE(l != nullptr);
+  REQUIRE(c.propose_many(3, 0) == 3);
+  // One strand task: the first proposal starts a ready whose fsync runs on
+  // the flusher; the rest queue behind it.
+  std::vector<std::string> sent;
+  for (int i = 0; i < 50; ++i) sent.push_back(data_batch(1 + i % 4, 5000 + i));
+  auto offsets = c.on_strand(*l, [&] {
+    std::vector<storage::append_result> out;
+    for (int i = 0; i < 50; ++i) {
+      auto r = l->group->propose(sent[i], 1 + i % 4);
+      REQUIRE(r.ok());
+      out.push_back(*r);
+    }
+    return out;
+  });
+  for (size_t i = 1; i < offsets.size(); ++i) CHECK(offsets[i].base_offset == offsets[i - 1].last_offset + 1);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+  require_identical_logs(c);
+  // Each batch sits at the offsets it was promised, bytes unchanged except the stamp.
+  for (size_t i = 0; i < offsets.size(); ++i) {
+    auto v = l->log->read(offsets[i].base_offset, 1);
+    REQUIRE(v.ok());
+    auto h = format::read_header(v->batches);
+    CHECK(h.base_offset == offsets[i].base_offset);
+    CHECK(h.last_offset() == offsets[i].last_offset);
+    CHECK(as_chars(v->batches.subspan(format::pos::attributes, h.size_bytes() - format::pos::attributes)) ==
+          std::string_view(sent[i]).substr(format::pos::attributes));
+  }
+}
+
+}  // namespace kappa::replication::test
