@@ -23,8 +23,12 @@
 // the log, and answers each heartbeat with both, so every broker can answer
 // Metadata for partitions it does not host.
 //
+// Time: every timer (heartbeats, retries, deadlines, long polls) is checked
+// on tick(), which the broker calls every 50 ms (the Raft tick).
+//
 // Thread safety: every method may be called from any thread; callbacks run on
-// the controller's own strand.
+// the controller's own strand. shutdown() and the destructor must not be
+// called on the strand or the flusher (they wait for both).
 #pragma once
 
 #include <cstdint>

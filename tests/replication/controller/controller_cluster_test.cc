@@ -1,0 +1,329 @@
+// An in-process controller cluster over loopback gRPC: three voters (each
+// with its own grpc::Server on 127.0.0.1 carrying the Peer transport and the
+// Controller service) and a fourth broker that is not a voter. Every wait is
+// bounded.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <grpcpp/server.h>
+#include <grpcpp/server_builder.h>
+#include <grpcpp/security/server_credentials.h>
+
+#include "replication/controller/controller.h"
+#include "replication/controller/errc.h"
+#include "replication/transport/grpc_transport.h"
+#include "storage/env.h"
+
+namespace kc = kappa::controller;
+namespace kr = kappa::replication;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A FIFO executor on one thread: the strand (and, separately, the flusher).
+class serial_executor {
+ public:
+  serial_executor() : t_([this] { run(); }) {}
+  ~serial_executor() {
+    {
+      std::lock_guard lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    t_.join();
+  }
+  kc::controller::executor_fn fn() {
+    return [this](std::function<void()> f) {
+      {
+        std::lock_guard lk(mu_);
+        q_.push_back(std::move(f));
+      }
+      cv_.notify_one();
+    };
+  }
+
+ private:
+  void run() {
+    std::unique_lock lk(mu_);
+    for (;;) {
+      cv_.wait(lk, [this] { return stop_ || !q_.empty(); });
+      if (q_.empty()) return;  // stopping and drained
+      auto f = std::move(q_.front());
+      q_.pop_front();
+      lk.unlock();
+      f();
+      lk.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> q_;
+  bool stop_ = false;
+  std::thread t_;
+};
+
+// A port that was free a moment ago (the voters must know each other's
+// addresses before their servers start).
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = 0;
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  socklen_t len = sizeof a;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+struct node {
+  int32_t id = 0;
+  std::string address;
+  std::unique_ptr<kappa::storage::env> env = kappa::storage::new_mem_env(uint64_t{64} << 20);
+  serial_executor strand, flusher;
+  std::unique_ptr<kr::grpc_transport> net;
+  std::unique_ptr<kc::controller> ctl;
+  std::atomic<kc::controller*> ctlp{nullptr};
+  std::unique_ptr<grpc::Server> server;
+
+  ~node() { stop(); }
+
+  void start(const std::vector<kc::voter>& voters, const std::string& addr) {
+    address = addr;
+    kr::grpc_transport_options to;
+    to.self = kappa::raft::node_id(static_cast<uint64_t>(id));
+    to.cluster_id = "test-cluster";
+    net = kr::grpc_transport::create(to, [this](const kr::group_name& g, kappa::raft::message m) {
+      if (g != kr::kControllerGroup) return;
+      if (auto* c = ctlp.load()) c->step(std::move(m));
+    });
+    kc::controller_options o;
+    o.self = id;
+    o.cluster_id = "test-cluster";
+    o.client_address = "127.0.0.1:1";  // not served here
+    o.internal_address = address;
+    o.voters = voters;
+    o.data_dir = "/data" + std::to_string(id);
+    o.env = env.get();
+    o.durable = true;
+    REQUIRE(env->create_dirs(o.data_dir).ok());
+    auto c = kc::controller::start(o, strand.fn(), flusher.fn(), *net);
+    REQUIRE(c.ok());
+    ctl = std::move(c).value();
+    grpc::ServerBuilder b;
+    b.AddListeningPort(address, grpc::InsecureServerCredentials());
+    kr::grpc_transport::configure_server(b);
+    b.RegisterService(net->service());
+    b.RegisterService(ctl->service());
+    server = b.BuildAndStart();
+    REQUIRE(server);
+    ctlp = ctl.get();
+  }
+
+  void stop() {
+    if (!ctl) return;
+    ctlp = nullptr;
+    ctl->shutdown();
+    server->Shutdown(std::chrono::system_clock::now() + 1s);
+    net->shutdown();
+    ctl.reset();
+    server.reset();
+    net.reset();
+  }
+};
+
+// Ticks every running controller every 50 ms, as the broker does.
+class cluster {
+ public:
+  explicit cluster(int voters) {
+    for (int i = 1; i <= voters; ++i) {
+      voters_.push_back({i, "127.0.0.1:" + std::to_string(free_port())});
+    }
+    for (const auto& v : voters_) add(v.id, v.internal_address);
+    ticker_ = std::thread([this] {
+      while (!stop_) {
+        {
+          std::lock_guard lk(mu_);
+          for (auto& [_, n] : nodes_) n->ctl->tick();
+        }
+        std::this_thread::sleep_for(50ms);
+      }
+    });
+  }
+  ~cluster() {
+    stop_ = true;
+    ticker_.join();
+    std::lock_guard lk(mu_);
+    nodes_.clear();
+  }
+
+  void add(int32_t id, const std::string& addr) {
+    auto n = std::make_unique<node>();
+    n->id = id;
+    n->start(voters_, addr);
+    std::lock_guard lk(mu_);
+    nodes_[id] = std::move(n);
+  }
+  void add_non_voter(int32_t id) { add(id, "127.0.0.1:" + std::to_string(free_port())); }
+
+  void kill(int32_t id) {
+    std::unique_ptr<node> n;
+    {
+      std::lock_guard lk(mu_);
+      n = std::move(nodes_.at(id));
+      nodes_.erase(id);
+    }
+    n->stop();
+  }
+
+  kc::controller& at(int32_t id) {
+    std::lock_guard lk(mu_);
+    return *nodes_.at(id)->ctl;
+  }
+  std::vector<int32_t> ids() {
+    std::lock_guard lk(mu_);
+    std::vector<int32_t> out;
+    for (auto& [id, _] : nodes_) out.push_back(id);
+    return out;
+  }
+
+  // The leader every running voter agrees on, or -1.
+  int32_t agreed_leader() {
+    int32_t leader = -1;
+    for (int32_t id : ids()) {
+      if (id > static_cast<int32_t>(voters_.size())) continue;
+      const int32_t l = at(id).view().controller_leader;
+      if (l <= 0 || (leader != -1 && l != leader)) return -1;
+      leader = l;
+    }
+    return leader;
+  }
+
+  bool images_equal() {
+    std::shared_ptr<const kc::metadata_image> first;
+    for (int32_t id : ids()) {
+      auto img = at(id).view().image;
+      if (!first) first = img;
+      else if (!(*img == *first)) return false;
+    }
+    return true;
+  }
+
+ private:
+  std::vector<kc::voter> voters_;
+  std::mutex mu_;
+  std::map<int32_t, std::unique_ptr<node>> nodes_;
+  std::atomic<bool> stop_{false};
+  std::thread ticker_;
+};
+
+template <typename F>
+bool eventually(F&& f, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (f()) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return f();
+}
+
+kappa::Status submit(kc::controller& c, kc::command cmd, int64_t timeout_ms = 10000) {
+  auto p = std::make_shared<std::promise<kappa::Status>>();
+  auto f = p->get_future();
+  c.submit(std::move(cmd), timeout_ms, [p](kappa::Status st) { p->set_value(st); });
+  // The controller answers by the deadline; the slack only catches a bug.
+  if (f.wait_for(std::chrono::milliseconds(timeout_ms) + 5s) != std::future_status::ready) {
+    return kappa::Status(std::make_error_code(std::errc::timed_out), "submit never answered");
+  }
+  return f.get();
+}
+
+kappa::Result<int64_t> allocate(kc::controller& c, int64_t count) {
+  auto p = std::make_shared<std::promise<kappa::Result<int64_t>>>();
+  auto f = p->get_future();
+  c.allocate_producer_ids(count, 10000, [p](kappa::Result<int64_t> r) { p->set_value(r); });
+  if (f.wait_for(15s) != std::future_status::ready) {
+    return kappa::Status(std::make_error_code(std::errc::timed_out), "never answered");
+  }
+  return f.get();
+}
+
+}  // namespace
+
+TEST_CASE("ControllerClusterElectsForwardsConvergesAndSurvivesItsLeader",
+          "[controller][cluster]") {
+  cluster cl(3);
+  REQUIRE(eventually([&] { return cl.agreed_leader() > 0; }, 10000ms));
+  const int32_t leader = cl.agreed_leader();
+  const int32_t follower = leader == 1 ? 2 : 1;
+
+  // Heartbeats register every broker through the log.
+  REQUIRE(eventually([&] { return cl.at(leader).view().image->brokers.size() == 3; }, 10000ms));
+  REQUIRE(eventually([&] { return cl.at(follower).view().live.size() == 3; }, 5000ms));
+  CHECK(cl.at(follower).view().controller_leader == leader);
+
+  // A follower forwards; when submit returns, its own image has applied it.
+  REQUIRE(submit(cl.at(follower), kc::create_topic_command{"t", 6, 3, {}}).to_string() == "ok");
+  {
+    auto img = cl.at(follower).view().image;
+    REQUIRE(img->topics.count("t") == 1);
+    std::map<int32_t, int> leaders;
+    for (const auto& p : img->topics.at("t").partitions) leaders[p.replicas[0]]++;
+    for (int32_t b : {1, 2, 3}) CHECK(leaders[b] == 2);
+  }
+  auto dup = submit(cl.at(follower), kc::create_topic_command{"t", 1, 1, {}});
+  CHECK(dup.code() == kc::make_error_code(kc::errc::topic_already_exists));
+  auto rf = submit(cl.at(leader), kc::create_topic_command{"big", 1, 4, {}});
+  CHECK(rf.code() == kc::make_error_code(kc::errc::invalid_replication_factor));
+
+  auto a = allocate(cl.at(follower), 1000);
+  REQUIRE(a.ok());
+  auto b = allocate(cl.at(leader), 1000);
+  REQUIRE(b.ok());
+  CHECK(*a != *b);
+  CHECK((*a - *b == 1000 || *b - *a == 1000));
+
+  REQUIRE(eventually([&] { return cl.images_equal(); }, 5000ms));
+
+  // A broker that is not a voter follows the log through FetchMetadata and
+  // registers itself through its heartbeats.
+  cl.add_non_voter(4);
+  REQUIRE(eventually([&] { return cl.at(4).view().image->brokers.count(4) == 1; }, 10000ms));
+  REQUIRE(eventually([&] { return cl.images_equal(); }, 5000ms));
+  CHECK(cl.at(4).view().image->topics.count("t") == 1);
+  REQUIRE(eventually([&] { return cl.at(4).view().controller_leader == leader; }, 5000ms));
+  REQUIRE(submit(cl.at(4), kc::alter_configs_command{"t", {{"retention.ms", "1000"}}}).ok());
+  CHECK(cl.at(4).view().image->topics.at("t").configs.at("retention.ms") == "1000");
+
+  // The leader goes away: the two others elect a new one and commands work
+  // again within a bounded time, from a voter and from the non-voter.
+  cl.kill(leader);
+  REQUIRE(eventually([&] { return cl.agreed_leader() > 0 && cl.agreed_leader() != leader; },
+                     10000ms));
+  const auto t0 = std::chrono::steady_clock::now();
+  REQUIRE(submit(cl.at(4), kc::create_topic_command{"u", 2, 2, {}}, 15000).to_string() == "ok");
+  CHECK(std::chrono::steady_clock::now() - t0 < 15s);
+  int32_t survivor = -1;
+  for (int32_t id : cl.ids()) {
+    if (id <= 3) survivor = id;
+  }
+  REQUIRE(submit(cl.at(survivor), kc::delete_topic_command{"t"}).to_string() == "ok");
+  REQUIRE(eventually([&] { return cl.images_equal(); }, 5000ms));
+  auto img = cl.at(4).view().image;
+  CHECK(img->topics.count("t") == 0);
+  CHECK(img->topics.count("u") == 1);
+}
