@@ -60,7 +60,11 @@ using executor_fn = std::function<void(std::function<void()>)>;
 struct group_options {
   group_name name;
   raft::node_id self;
-  storage::log* log = nullptr;  // owned by the caller; outlives the group
+  // Owned by the caller; outlives the group. Give it flush_policy::interval:
+  // the group fsyncs on the flusher (under `always` every append would also
+  // fsync inline on the strand). A log whose status() is the corruption
+  // found at open is repaired by create() (storage::log::repair_corruption).
+  storage::log* log = nullptr;
   storage::env* env = nullptr;
   std::string state_path;       // the hard-state file
   std::string epoch_cache_path; // the epoch cache file
@@ -69,7 +73,10 @@ struct group_options {
   // empty config: it learns the membership from the leader.
   raft::config initial;
   bool durable = true;          // fsync before acks and votes (flush.policy=always)
-  bool campaign_on_start = false;  // the preferred leader of a fresh group
+  // The preferred leader of a fresh group (no state file) campaigns at its
+  // first tick (not in create(): the caller registers the group with its
+  // transport after create() returns, and the votes must find their way back).
+  bool campaign_on_start = false;
   int election_tick = 10;       // ticks; the broker ticks every 50 ms
   int heartbeat_tick = 2;
   uint64_t seed = 0;
@@ -121,7 +128,10 @@ class raft_group : public std::enable_shared_from_this<raft_group> {
   // Any thread: queue onto the strand.
   void step(raft::message m);
   void tick();
-  // Any thread: stop; pending work is dropped; the state file is written.
+  // Any thread: stop; pending work is dropped; the log is flushed and the
+  // state file written (on the strand, after an fsync in flight returns;
+  // called off the strand it waits for that, at most 10 s). Idempotent; the
+  // destructor does the same if shutdown() never ran.
   void shutdown();
   group_status status() const;  // any thread
 
@@ -129,9 +139,18 @@ class raft_group : public std::enable_shared_from_this<raft_group> {
   // Leader only: stamps `batch`'s base offset and leader epoch, and appends
   // it through Raft. Returns its offsets at once; it is persisted and
   // committed later (on_persisted / on_commit). Errors: raft::errc::not_leader
-  // (the message names the leader), transfer_in_progress, storage errors.
+  // (the message names the leader), transfer_in_progress,
+  // storage::errc::invalid_batch (not exactly one valid batch of
+  // offset_count offsets), storage::errc::log_closed after shutdown.
+  // While an fsync is in flight the proposal queues with its offsets
+  // already assigned; if leadership or the term changed before it reaches
+  // the core, it and every later queued proposal are dropped and on_truncate
+  // reports the first dropped base offset (the promised offsets are void).
   Result<storage::append_result> propose(std::string batch, int64_t offset_count);
   // Leader only: one membership change (add learner, promote, remove).
+  // While an fsync is in flight (or proposals are queued) the change, like a
+  // transfer, is queued and applied after them: it returns ok at once, and
+  // a refusal is only logged (watch status().membership / status().leader).
   Status change_membership(raft::config_change cc);
   Status transfer_leadership(raft::node_id to);
   bool is_leader() const;
