@@ -317,3 +317,51 @@ TEST_CASE("proposals made while an fsync is in flight queue with pre-assigned of
 }
 
 }  // namespace kappa::replication::test
+
+namespace kappa::replication::test {
+
+TEST_CASE("a power cut of every node keeps every committed entry", "[group][cluster][crash]") {
+  group_cluster c(3);
+  c.start(c.node(2));
+  c.start(c.node(3));
+  c.start(c.node(1), true);
+  test_node* l = c.wait_leader();
+  REQUIRE(l != nullptr);
+  REQUIRE(c.propose_many(30, 0) == 30);
+  for (int i = 0; i < 20; ++i) (void)c.propose(*l, 2, 100 + i);  // some committed, some not
+  const int64_t committed = l->hw.load();
+  auto before = group_cluster::batches(*l->log);
+  for (int i = 1; i <= 3; ++i) c.stop(c.node(i), /*graceful=*/false);
+  for (int i = 1; i <= 3; ++i) c.start(c.node(i));
+  REQUIRE(c.wait_leader() != nullptr);
+  REQUIRE(c.propose_many(5, 300) == 5);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }, 15000));
+  require_identical_logs(c);
+  auto after = group_cluster::batches(*c.leader()->log);
+  int64_t covered = 0;
+  size_t k = 0;
+  for (; k < before.size() && covered < committed; ++k) covered = format::read_header(as_bytes(before[k])).last_offset() + 1;
+  CHECK(covered >= committed);
+  REQUIRE(after.size() >= k);
+  for (size_t j = 0; j < k; ++j) CHECK(after[j] == before[j]);
+}
+
+TEST_CASE("durable=false replicates without fsyncs before acks", "[group][cluster]") {
+  group_cluster c(3, /*durable=*/false);
+  c.start(c.node(2));
+  c.start(c.node(3));
+  c.start(c.node(1), true);
+  REQUIRE(c.wait_leader() != nullptr);
+  REQUIRE(c.propose_many(100, 0) == 100);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+  require_identical_logs(c);
+  // A graceful restart of everyone keeps everything (shutdown flushes).
+  const int64_t end = c.leader()->log->log_end_offset();
+  for (int i = 1; i <= 3; ++i) c.stop(c.node(i), true);
+  for (int i = 1; i <= 3; ++i) c.start(c.node(i));
+  for (int i = 1; i <= 3; ++i) CHECK(c.node(i).log->log_end_offset() == end);
+  REQUIRE(c.propose_many(5, 300) == 5);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+}
+
+}  // namespace kappa::replication::test
