@@ -131,11 +131,14 @@ struct test_node {
 
 class group_cluster {
  public:
-  explicit group_cluster(int n, bool durable = true) : durable_(durable) {
+  // Nodes 1..n; the first `voters` (all by default) form the initial
+  // membership, the others join with an empty one.
+  explicit group_cluster(int n, bool durable = true, int voters = 0) : durable_(durable) {
+    if (voters <= 0) voters = n;
     for (int i = 1; i <= n; ++i) {
       auto node = std::make_unique<test_node>();
       node->id = raft::node_id(i);
-      conf_.voters.push_back(node->id);
+      if (i <= voters) conf_.voters.push_back(node->id);
       nodes_.push_back(std::move(node));
     }
     ticker_ = std::thread([this] {
@@ -176,7 +179,7 @@ class group_cluster {
     o.env = n.fe.get();
     o.state_path = "/data/p.state";
     o.epoch_cache_path = "/data/p.epochs";
-    o.initial = conf_;
+    if (conf_.contains(n.id)) o.initial = conf_;
     o.durable = durable_;
     o.campaign_on_start = campaign;
     o.election_tick = 10;

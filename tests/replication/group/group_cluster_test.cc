@@ -2,6 +2,7 @@
 #include "tests/replication/group/group_cluster.h"
 
 #include "proto/format/batch_validator.h"
+#include "replication/group/hard_state_file.h"
 
 namespace kappa::replication::test {
 namespace {
@@ -362,6 +363,55 @@ TEST_CASE("durable=false replicates without fsyncs before acks", "[group][cluste
   for (int i = 1; i <= 3; ++i) CHECK(c.node(i).log->log_end_offset() == end);
   REQUIRE(c.propose_many(5, 300) == 5);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+}
+
+}  // namespace kappa::replication::test
+
+namespace kappa::replication::test {
+
+TEST_CASE("a new node joins as a learner, is promoted, and keeps its membership across a restart",
+          "[group][cluster][membership]") {
+  group_cluster c(4, true, /*voters=*/3);
+  c.start(c.node(2));
+  c.start(c.node(3));
+  c.start(c.node(1), true);
+  test_node* l = c.wait_leader();
+  REQUIRE(l != nullptr);
+  REQUIRE(c.propose_many(20, 0) == 20);
+  c.start(c.node(4));  // empty membership: learns it from the leader
+  auto change = [&](raft::config_change::kind k) {
+    return group_cluster::wait_until([&] {
+      test_node* cur = c.leader();
+      if (!cur) return false;
+      return c.on_strand(*cur, [&] { return cur->group->change_membership({k, raft::node_id(4)}); }).ok();
+    });
+  };
+  REQUIRE(change(raft::config_change::kind::add_learner));
+  REQUIRE(group_cluster::wait_until([&] { return c.converged() && c.node(4).group->status().membership.is_learner(raft::node_id(4)); }));
+  REQUIRE(change(raft::config_change::kind::promote));
+  REQUIRE(group_cluster::wait_until([&] {
+    return c.converged() && c.node(4).group->status().membership.voters.size() == 4;
+  }));
+  REQUIRE(c.propose_many(10, 100) == 10);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+  // Each config control batch is in node 4's log.
+  int configs = 0;
+  for (const auto& b : group_cluster::batches(*c.node(4).log)) configs += control_type(as_bytes(b)) == kControlKraftVoters;
+  CHECK(configs == 2);
+  // Wait for the lazy state write (<= 1 s) to record the committed membership,
+  // then restart: the state file carries it.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  REQUIRE(c.propose_many(1, 200) == 1);
+  c.stop(c.node(4), true);
+  auto st = read_persisted_state(*c.node(4).fe, "/data/p.state");
+  REQUIRE(st.ok());
+  CHECK(st->conf.voters.size() == 4);
+  CHECK(st->conf_index >= raft::log_index(0));
+  CHECK(st->hard.commit >= st->conf_index);
+  c.start(c.node(4));
+  CHECK(c.node(4).group->status().membership.voters.size() == 4);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+  require_identical_logs(c);
 }
 
 }  // namespace kappa::replication::test
