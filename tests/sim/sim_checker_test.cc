@@ -111,5 +111,59 @@ TEST_CASE("checker: a leader missing a committed entry is caught", "[sim][checke
   REQUIRE(mentions(c.check({l}), "lacks committed"));
 }
 
+// A replica whose log starts at `start` (compacted or restarted).
+replica_view started(uint64_t id, const std::vector<entry>& log, int64_t commit, int64_t start,
+                     uint64_t prev_term, uint64_t epoch = 0) {
+  replica_view v = view(id, log, commit, epoch);
+  v.log_start = log_index(start);
+  v.start_prev_term = term_id(prev_term);
+  return v;
+}
+
+TEST_CASE("checker: a log that starts after its committed prefix is checked over the overlap",
+          "[sim][checker]") {
+  checker c;
+  std::vector<entry> full{e(1, 0, "a"), e(1, 1, "b"), e(2, 2, "c")};
+  REQUIRE(c.check({view(1, full, 1)}).empty());
+  // Node 2 restarted at 2 (after the committed b) and holds c: fine.
+  std::vector<entry> tail{e(2, 2, "c")};
+  REQUIRE(c.check({view(1, full, 1), started(2, tail, 1, 2, 1)}).empty());
+  // Node 3 starts at 2 too but holds another entry of term 2 there: the
+  // prefixes differ, although neither log holds what is below.
+  std::vector<entry> other{e(2, 2, "d")};
+  REQUIRE(mentions(c.check({view(1, full, 1), started(3, other, 1, 2, 1)}), "log matching"));
+}
+
+TEST_CASE("checker: a log start that is not the end of a committed entry is caught",
+          "[sim][checker]") {
+  checker c;
+  std::vector<entry> full{e(1, 0, "a"), e(1, 1, "b"), e(2, 2, "c")};
+  REQUIRE(c.check({view(1, full, 1)}).empty());
+  std::vector<entry> empty;
+  // Offset 2 is not committed.
+  REQUIRE(mentions(c.check({started(2, empty, 2, 3, 2)}), "not the end of a committed entry"));
+  // Offset 1 is committed, but with term 1.
+  checker d;
+  REQUIRE(d.check({view(1, full, 1)}).empty());
+  REQUIRE(mentions(d.check({started(2, empty, 1, 2, 7)}), "not the end of a committed entry"));
+}
+
+TEST_CASE("checker: a log restart below commit, uncommitted, or dropping committed entries, "
+          "is caught",
+          "[sim][checker]") {
+  checker c;
+  std::vector<entry> full{e(1, 0, "a"), e(1, 1, "b"), e(2, 2, "c")};
+  REQUIRE(c.check({view(1, full, 2), view(2, full, 0)}).empty());
+  CHECK(c.on_restart_log(view(2, full, 0), log_index(2), term_id(1)).find("drops committed") !=
+        std::string::npos);
+  CHECK(c.on_restart_log(view(2, full, 2), log_index(2), term_id(1)).find("below its persisted") !=
+        std::string::npos);
+  std::vector<entry> junk{e(1, 0, "a"), e(3, 1, "x")};
+  CHECK(c.on_restart_log(view(3, junk, 0), log_index(2), term_id(1)).empty());
+  CHECK(c.on_restart_log(view(3, junk, 0), log_index(3), term_id(2)).empty());
+  CHECK(c.on_restart_log(view(3, junk, 0), log_index(4), term_id(2)).find("not after a committed") !=
+        std::string::npos);
+}
+
 }  // namespace
 }  // namespace kappa::raft::sim
