@@ -49,6 +49,9 @@ struct raft_group::impl {
   // Steps 2-4 after the flusher's fsync (st: its outcome).
   void finish_ready(raft::ready rd, Status st);
   void drain_queue();
+  // Cuts an append's entries at the first whose bytes do not hold a valid
+  // batch matching the entry (transport damage), before the core sees them.
+  void drop_bad_entries(raft::message& m) const;
   void propose_queued(queued_proposal& p);
   // Starts a flusher job writing the state file alone (lazy commit).
   void maybe_write_state_lazily();

@@ -69,6 +69,7 @@ void raft_group::impl::drain_queue() {
   while (!inbox.empty()) {
     raft::message m = std::move(inbox.front());
     inbox.pop_front();
+    if (m.type == raft::message_type::append) drop_bad_entries(m);
     if (Status s = node->step(m); !s.ok()) spdlog::debug("group {}: message dropped: {}", opts.name, s.message());
   }
   if (ticks > 0 && campaign_pending) {
@@ -76,6 +77,29 @@ void raft_group::impl::drain_queue() {
     node->campaign();
   }
   for (; ticks > 0; --ticks) node->tick();
+}
+
+void raft_group::impl::drop_bad_entries(raft::message& m) const {
+  format::validation_limits limits;
+  limits.max_batch_bytes = opts.log->config().max_batch_bytes;
+  for (size_t k = 0; k < m.entries.size(); ++k) {
+    const raft::entry& e = m.entries[k];
+    const byte_view b = as_bytes(e.payload);
+    auto h = format::validate_batch(b, limits, format::validation_depth::header_and_crc);
+    const bool valid = h.ok() && h->size_bytes() == b.size() && h->base_offset == e.base_index.value &&
+                       h->last_offset() == e.last_index.value &&
+                       std::max<int32_t>(h->partition_leader_epoch, 0) == static_cast<int32_t>(e.term.value) &&
+                       entry_type_of(b) == e.type;
+    if (!valid) {
+      // A shorter append is still a valid one: the core takes commit only
+      // up to what it holds, and the leader resends the rest.
+      spdlog::error("group {}: entry at offsets [{}, {}] from node {} is damaged ({}); dropped with what follows it",
+                    opts.name, e.base_index.value, e.last_index.value, m.from.value,
+                    h.ok() ? std::string("its header does not match the entry") : h.status().message());
+      m.entries.resize(k);
+      return;
+    }
+  }
 }
 
 bool raft_group::impl::write_ready(raft::ready& rd, bool* wrote_entries) {

@@ -57,11 +57,18 @@ class loopback_hub {
     std::lock_guard lk(mu_);
     isolated_.clear();
   }
+  // Called on every delivered message (under the hub's lock): tests damage
+  // messages in flight with it.
+  void set_mangle(std::function<void(raft::message&)> f) {
+    std::lock_guard lk(mu_);
+    mangle_ = std::move(f);
+  }
   void deliver(raft::message m) {
     std::shared_ptr<raft_group> g;
     {
       std::lock_guard lk(mu_);
       if (isolated_.count(m.from) || isolated_.count(m.to)) return;
+      if (mangle_) mangle_(m);
       auto it = groups_.find(m.to);
       if (it == groups_.end()) return;
       g = it->second.lock();
@@ -73,6 +80,7 @@ class loopback_hub {
   std::mutex mu_;
   std::map<raft::node_id, std::weak_ptr<raft_group>> groups_;
   std::set<raft::node_id> isolated_;
+  std::function<void(raft::message&)> mangle_;
 };
 
 class loopback_transport final : public transport {

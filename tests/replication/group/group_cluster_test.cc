@@ -415,3 +415,35 @@ TEST_CASE("a new node joins as a learner, is promoted, and keeps its membership 
 }
 
 }  // namespace kappa::replication::test
+
+namespace kappa::replication::test {
+
+TEST_CASE("entries damaged in transit are dropped, never appended, and refetched", "[group][cluster][damage]") {
+  group_cluster c(3);
+  c.start(c.node(2));
+  c.start(c.node(3));
+  c.start(c.node(1), true);
+  test_node* l = c.wait_leader();
+  REQUIRE(l != nullptr);
+  REQUIRE(c.propose_many(5, 0) == 5);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
+  const raft::node_id victim = c.node(l->id.value % 3 + 1).id;
+  std::atomic<int> damaged{0};
+  c.hub().set_mangle([&](raft::message& m) {
+    if (m.to != victim || m.type != raft::message_type::append || m.entries.empty() || damaged >= 20) return;
+    std::string& p = m.entries.back().payload;
+    p[p.size() - 1] = static_cast<char>(p[p.size() - 1] ^ 0x40);  // in the records: the CRC breaks
+    ++damaged;
+  });
+  REQUIRE(c.propose_many(40, 100) == 40);
+  REQUIRE(group_cluster::wait_until([&] { return damaged.load() >= 20; }, 15000));
+  REQUIRE(c.propose_many(5, 200) == 5);
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }, 15000));
+  c.hub().set_mangle(nullptr);
+  require_identical_logs(c);
+  for (const auto& b : group_cluster::batches(*c.node(victim.value).log)) {
+    CHECK(format::validate_batch(as_bytes(b), {}, format::validation_depth::header_and_crc).ok());
+  }
+}
+
+}  // namespace kappa::replication::test
