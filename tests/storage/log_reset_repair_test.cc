@@ -131,3 +131,28 @@ TEST_CASE("repair_corruption refuses a healthy log", "[log][repair]") {
 }
 
 }  // namespace kappa::storage::test
+
+namespace kappa::storage::test {
+
+TEST_CASE("a crash at any point of reset leaves the old log or the empty one", "[log][reset][crash]") {
+  for (uint64_t k = 0; k < 40; ++k) {
+    fault_fixture f;
+    {
+      auto l = open_log(f.fe, f.dir, small_config(1024));
+      append_n(*l, 20);
+      REQUIRE(l->flush().ok());
+      f.fe.fail_all_after(k);
+      (void)l->reset(300);
+      f.fe.crash();
+    }
+    auto l = open_log(f.fe, f.dir, small_config(1024));
+    INFO("crash after " << k << " mutations: " << l->status().to_string());
+    REQUIRE(l->status().ok());
+    const bool old_log = l->log_start_offset() == 0 && l->log_end_offset() == 40;
+    const bool empty = l->log_start_offset() == 300 && l->log_end_offset() == 300;
+    CHECK((old_log || empty));
+    if (old_log) CHECK(read_all(*l).size() == 20);
+  }
+}
+
+}  // namespace kappa::storage::test
