@@ -104,7 +104,12 @@ struct ready {
   std::optional<log_index> truncate_from;
   // A follower behind the leader's log start: apply FIRST (see step 1). Set
   // only when start - 1 > the persisted commit; rd.hard then carries
-  // commit = start - 1.
+  // commit = start - 1. Everything below start counts as committed and
+  // applied (the high watermark becomes start; those offsets never appear
+  // in committed_entries). Write the membership with the restart, in one
+  // atomic step if possible: a crash between the two leaves a log whose
+  // recorded membership predates its start (a lower commit alone is
+  // harmless: node::create raises it to start - 1).
   std::optional<log_start> restart_log;
   std::vector<entry> entries;            // append to stable storage
   std::vector<message> messages;         // send after persisting

@@ -127,8 +127,9 @@ enum class message_type : uint8_t {
   // Kappa's replacement for snapshots: the follower needs offsets below the
   // leader's log start, so it restarts its log empty right after `index`
   // (the leader's first_index() - 1, committed, of term `log_term`). entries
-  // holds one config entry: the membership in effect at `index` (it may sit
-  // below the leader's log start). Answered by append_resp.
+  // holds one config entry: the membership in effect at `index` (usually
+  // below the leader's log start; a newer committed one when the leader
+  // knows no older). Answered by append_resp.
   install_start,
 };
 
@@ -139,11 +140,12 @@ struct message {
   term_id term;
   // vote/pre_vote: the candidate's last term and index (§5.4.1).
   // append: the term and index of the entry before `entries` (prev_log_*).
+  // install_start: the leader's first_index() - 1 and its term.
   // append_resp reject: the follower's term at reject_hint.
   term_id log_term;
   log_index index = no_index;
   std::vector<entry> entries;
-  log_index commit = no_index;  // leader's commit (append, heartbeat)
+  log_index commit = no_index;  // leader's commit (append, heartbeat, install_start)
   bool reject = false;
   // append_resp reject: the follower's guess of the last offset where its log
   // may match the leader's (fast backtracking, etcd's findConflictByTerm).
