@@ -18,6 +18,8 @@ namespace {
 // The group whose strand task runs on this thread (shutdown() from inside a
 // callback must not wait for the strand it is on).
 thread_local const void* tls_running = nullptr;
+// Messages held while an fsync is in flight; more are dropped (Raft resends).
+constexpr size_t kInboxMessagesMax = 8192;
 }  // namespace
 
 void raft_group::impl::post(std::function<void()> fn) {
@@ -130,6 +132,11 @@ void raft_group::step(raft::message m) {
   impl_->post([this, m = std::move(m)]() mutable {
     impl& i = *impl_;
     if (i.stopped) return;
+    if (i.inbox.size() >= kInboxMessagesMax) {
+      // An fsync that stalls this long has the peers retrying anyway.
+      spdlog::debug("group {}: inbox full ({} messages); message dropped", i.opts.name, i.inbox.size());
+      return;
+    }
     i.inbox.push_back(std::move(m));
     i.process();
   });
