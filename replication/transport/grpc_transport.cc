@@ -130,17 +130,18 @@ grpc_transport::~grpc_transport() { impl_->shutdown(); }
 void grpc_transport::send(const group_name& group, raft::message m) {
   queued_message q;
   q.gm.set_group(group);
-  // Encoded before taking the lock: it copies the payloads.
-  Status s = encode_message(m, q.gm.mutable_m());
+  // Encoded before taking the lock. The payloads move; m.to stays valid.
+  const raft::node_id to = m.to;
+  Status s = encode_message(std::move(m), q.gm.mutable_m());
   impl& t = *impl_;
   std::lock_guard lk(t.mu);
   if (!s.ok()) {
     ++t.st.messages_dropped;
-    spdlog::error("transport: node {}: cannot send to node {}: {}", t.opts.self.value, m.to.value,
+    spdlog::error("transport: node {}: cannot send to node {}: {}", t.opts.self.value, to.value,
                   s.message());
     return;
   }
-  auto it = t.peers.find(m.to);
+  auto it = t.peers.find(to);
   if (t.shut || it == t.peers.end() || !it->second.stream) {
     ++t.st.messages_dropped;
     return;

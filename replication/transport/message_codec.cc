@@ -2,6 +2,7 @@
 
 #include <string>
 #include <type_traits>
+#include <utility>
 
 #include "kappa/internal/v1/peer.pb.h"
 #include "replication/transport/errc.h"
@@ -19,7 +20,9 @@ constexpr auto kLastEntryType = raft::entry_type::config;
 static_assert(static_cast<int>(kLastMessageType) + 1 == pb::MessageType_MAX);
 static_assert(static_cast<int>(kLastEntryType) + 1 == pb::EntryType_MAX);
 
-Status encode_entry(const raft::entry& e, pb::Entry* out) {
+// Entry is `const raft::entry` (copy the payload) or `raft::entry` (move it).
+template <typename Entry>
+Status encode_entry(Entry& e, pb::Entry* out) {
   if (e.type > kLastEntryType) {
     return transport_error(transport_errc::unknown_entry_type,
                            "raft entry type " + std::to_string(static_cast<int>(e.type)) +
@@ -29,7 +32,11 @@ Status encode_entry(const raft::entry& e, pb::Entry* out) {
   out->set_base_index(e.base_index.value);
   out->set_last_index(e.last_index.value);
   out->set_type(static_cast<pb::EntryType>(static_cast<int>(e.type) + 1));
-  out->set_payload(e.payload);
+  if constexpr (std::is_const_v<Entry>) {
+    out->set_payload(e.payload);
+  } else {
+    out->set_payload(std::move(e.payload));
+  }
   return {};
 }
 
@@ -59,9 +66,9 @@ Status decode_entry(Entry& in, raft::entry* out) {
   return {};
 }
 
-}  // namespace
-
-Status encode_message(const raft::message& m, pb::RaftMessage* out) {
+// Msg is `const raft::message` (copy payloads) or `raft::message` (move).
+template <typename Msg>
+Status encode(Msg& m, pb::RaftMessage* out) {
   if (m.type > kLastMessageType) {
     return transport_error(transport_errc::unknown_message_type,
                            "raft message type " + std::to_string(static_cast<int>(m.type)) +
@@ -75,13 +82,19 @@ Status encode_message(const raft::message& m, pb::RaftMessage* out) {
   out->set_log_term(m.log_term.value);
   out->set_index(m.index.value);
   out->mutable_entries()->Reserve(static_cast<int>(m.entries.size()));
-  for (const raft::entry& e : m.entries) KAPPA_RETURN_IF_ERROR(encode_entry(e, out->add_entries()));
+  for (auto& e : m.entries) KAPPA_RETURN_IF_ERROR(encode_entry(e, out->add_entries()));
   out->set_commit(m.commit.value);
   out->set_reject(m.reject);
   out->set_reject_hint(m.reject_hint.value);
   out->set_transfer(m.transfer);
   return {};
 }
+
+}  // namespace
+
+Status encode_message(const raft::message& m, pb::RaftMessage* out) { return encode(m, out); }
+
+Status encode_message(raft::message&& m, pb::RaftMessage* out) { return encode(m, out); }
 
 namespace {
 

@@ -23,6 +23,8 @@ namespace kappa::replication {
 // Fails with transport_errc::unknown_message_type / unknown_entry_type when
 // `m` holds an enumerator with no wire mapping; `out` is then unspecified.
 Status encode_message(const raft::message& m, internal::v1::RaftMessage* out);
+// The same, moving the entries' payloads out of `m` instead of copying.
+Status encode_message(raft::message&& m, internal::v1::RaftMessage* out);
 
 // Fails with transport_errc::unknown_message_type / unknown_entry_type for
 // unset or unknown enum values, invalid_message for an entry whose

@@ -73,6 +73,11 @@ TEST_CASE("every message type round trips with its entries", "[codec]") {
     raft::message moved;
     REQUIRE(decode_message(std::move(parsed), &moved).ok());
     require_equal(in, moved);
+
+    pb::RaftMessage from_moved;
+    raft::message consumed = in;
+    REQUIRE(encode_message(std::move(consumed), &from_moved).ok());
+    CHECK(from_moved.SerializeAsString() == wire.SerializeAsString());
   }
 }
 

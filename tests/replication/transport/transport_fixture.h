@@ -2,6 +2,7 @@
 // raw Peer client for speaking the protocol by hand. Every wait is bounded.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -54,8 +55,11 @@ class test_node {
     start_server(0);
   }
 
+  // The broker's order: end the streams, stop the server (which would
+  // otherwise wait for them), and only then destroy the service.
   ~test_node() {
-    stop_server();  // first: gRPC needs the service to outlive the server
+    t_->shutdown();
+    stop_server();
     t_.reset();
   }
 
@@ -71,7 +75,8 @@ class test_node {
 
   void stop_server() {
     if (!server_) return;
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    // Calls still open at the deadline are cancelled.
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
     server_.reset();
   }
 
@@ -103,8 +108,11 @@ class test_node {
   std::vector<received> got_;
 };
 
-// Makes every node a peer of every other.
-inline void mesh(const std::vector<test_node*>& nodes) {
+// Makes every node a peer of every other. The acceptors (higher ids) learn
+// their peers first, so no first dial is refused as "not a known peer" and
+// the dial counts the tests assert are exact.
+inline void mesh(std::vector<test_node*> nodes) {
+  std::sort(nodes.begin(), nodes.end(), [](test_node* a, test_node* b) { return b->id() < a->id(); });
   for (test_node* a : nodes) {
     for (test_node* b : nodes) {
       if (a != b) a->t().set_peer(b->as_peer());
