@@ -195,7 +195,7 @@ Result<std::unique_ptr<controller>> controller::start(controller_options o, exec
     g.self = raft::node_id(static_cast<uint64_t>(c->opts.self));
     g.log = c->log.get();
     g.env = c->opts.env;
-    g.state_path = dir + "/raft-state";
+    g.state_path = dir + "/raft.state";
     g.epoch_cache_path = dir + "/leader-epoch-checkpoint";
     for (int32_t v : c->voter_ids) g.initial.voters.push_back(raft::node_id(static_cast<uint64_t>(v)));
     g.durable = c->opts.durable;

@@ -5,10 +5,10 @@
 // __controller Raft group (replication::raft_group) over the storage::log at
 // `<data_dir>/__kappa/controller/` (not `__controller-0/`: the log manager
 // takes `<name>-<n>` directories for partitions), with its Raft state files
-// (`raft-state`, `leader-epoch-checkpoint`) in the same directory. Every voter
-// applies committed records to its metadata image. A broker that is not a
-// voter pulls committed records from a voter (Controller.FetchMetadata,
-// long-polled) and applies them the same way.
+// (`raft.state`, `leader-epoch-checkpoint`, as a partition's) in the same
+// directory. Every voter applies committed records to its metadata image.
+// A broker that is not a voter pulls committed records from a voter
+// (Controller.FetchMetadata, long-polled) and applies them the same way.
 //
 // Commands (submit) go to the controller leader: on the leader they are
 // planned against the image (plan()) and proposed; the answer comes after

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -180,6 +181,16 @@ class cluster {
   }
   void add_non_voter(int32_t id) { add(id, "127.0.0.1:" + std::to_string(free_port())); }
 
+  // Stops `id` and starts it again over the same (in-memory) disk.
+  void restart(int32_t id) {
+    kill(id);
+    restart_killed(id);
+  }
+
+  void set_reporter(int32_t id, std::function<std::vector<kc::leader_entry>()> f) {
+    at(id).set_leader_reporter(std::move(f));
+  }
+
   void kill(int32_t id) {
     std::unique_ptr<node> n;
     {
@@ -188,6 +199,20 @@ class cluster {
       nodes_.erase(id);
     }
     n->stop();
+    killed_[id] = std::move(n);  // keeps its disk for restart_killed()
+  }
+
+  void restart_killed(int32_t id) {
+    auto old = std::move(killed_.at(id));
+    killed_.erase(id);
+    auto fresh = std::make_unique<node>();
+    fresh->id = id;
+    fresh->env = std::move(old->env);
+    const std::string addr = old->address;
+    old.reset();
+    fresh->start(voters_, addr);
+    std::lock_guard lk(mu_);
+    nodes_[id] = std::move(fresh);
   }
 
   kc::controller& at(int32_t id) {
@@ -227,6 +252,7 @@ class cluster {
   std::vector<kc::voter> voters_;
   std::mutex mu_;
   std::map<int32_t, std::unique_ptr<node>> nodes_;
+  std::map<int32_t, std::unique_ptr<node>> killed_;
   std::atomic<bool> stop_{false};
   std::thread ticker_;
 };
@@ -326,4 +352,94 @@ TEST_CASE("ControllerClusterElectsForwardsConvergesAndSurvivesItsLeader",
   auto img = cl.at(4).view().image;
   CHECK(img->topics.count("t") == 0);
   CHECK(img->topics.count("u") == 1);
+}
+
+TEST_CASE("ControllerVotersRebuildTheirImageFromTheLogAfterARestart", "[controller][cluster]") {
+  cluster cl(3);
+  REQUIRE(eventually([&] { return cl.agreed_leader() > 0; }, 10000ms));
+  REQUIRE(eventually([&] { return cl.at(1).view().image->brokers.size() == 3; }, 10000ms));
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(submit(cl.at(1 + i % 3), kc::create_topic_command{"t" + std::to_string(i), 3, 2, {}})
+                .to_string() == "ok");
+  }
+  REQUIRE(eventually([&] { return cl.images_equal(); }, 5000ms));
+  const auto before = *cl.at(1).view().image;
+
+  // One voter at a time, then all of them: each comes back with the same
+  // image, rebuilt from its own log.
+  const int32_t follower = cl.agreed_leader() == 3 ? 2 : 3;
+  cl.restart(follower);
+  REQUIRE(eventually([&] { return *cl.at(follower).view().image == before; }, 10000ms));
+  for (int32_t id : {1, 2, 3}) cl.kill(id);
+  for (int32_t id : {1, 2, 3}) cl.restart_killed(id);
+  REQUIRE(eventually([&] { return cl.agreed_leader() > 0; }, 10000ms));
+  REQUIRE(eventually([&] { return *cl.at(1).view().image == before && cl.images_equal(); }, 10000ms));
+  // Topic ids keep growing across restarts: the counter is in the log.
+  REQUIRE(submit(cl.at(2), kc::create_topic_command{"after", 1, 1, {}}).to_string() == "ok");
+  CHECK(cl.at(2).view().image->topics.at("after").id == before.next_topic_id);
+}
+
+TEST_CASE("HeartbeatsCarryLivenessAndPartitionLeaders", "[controller][cluster]") {
+  cluster cl(3);
+  REQUIRE(eventually([&] { return cl.agreed_leader() > 0; }, 10000ms));
+  const int32_t leader = cl.agreed_leader();
+  const int32_t a = leader == 1 ? 2 : 1;
+  const int32_t b = 6 - leader - a;
+  REQUIRE(eventually([&] { return cl.at(a).view().live.size() == 3; }, 10000ms));
+  REQUIRE(submit(cl.at(a), kc::create_topic_command{"t", 2, 2, {}}).to_string() == "ok");
+
+  // b says it leads t-0 at epoch 5, later at epoch 4 (a stale report):
+  // the higher epoch stays.
+  std::atomic<int64_t> epoch{5};
+  cl.set_reporter(b, [&epoch, b] {
+    return std::vector<kc::leader_entry>{{"t", 0, b, epoch.load(), {b}}};
+  });
+  auto told = [&](int32_t on, int64_t e) {
+    for (const auto& l : cl.at(on).view().leaders) {
+      if (l.topic == "t" && l.partition == 0 && l.leader == b && l.epoch == e) return true;
+    }
+    return false;
+  };
+  REQUIRE(eventually([&] { return told(a, 5); }, 5000ms));
+  epoch = 4;
+  std::this_thread::sleep_for(1500ms);
+  CHECK(told(a, 5));
+  // a reports a newer leadership of t-0: it replaces b's.
+  cl.set_reporter(a, [a] { return std::vector<kc::leader_entry>{{"t", 0, a, 6, {a}}}; });
+  REQUIRE(eventually([&] {
+    for (const auto& l : cl.at(b).view().leaders) {
+      if (l.topic == "t" && l.partition == 0) return l.leader == a && l.epoch == 6;
+    }
+    return false;
+  }, 5000ms));
+
+  // A broker that stops heartbeating leaves the live set after the window.
+  REQUIRE(cl.at(a).view().live == std::vector<int32_t>{1, 2, 3});
+  cl.kill(b);
+  REQUIRE(eventually([&] {
+    auto live = cl.at(a).view().live;
+    return std::find(live.begin(), live.end(), b) == live.end();
+  }, 8000ms));
+  // Placement then uses only the live brokers.
+  auto st = submit(cl.at(a), kc::create_topic_command{"three", 1, 3, {}});
+  CHECK(st.code() == kc::make_error_code(kc::errc::invalid_replication_factor));
+  CHECK_THAT(st.message(), Catch::Contains("2 live"));
+}
+
+TEST_CASE("OnImageSeesEveryCommittedChange", "[controller][cluster]") {
+  cluster cl(1);
+  REQUIRE(eventually([&] { return cl.agreed_leader() == 1; }, 10000ms));
+  REQUIRE(eventually([&] { return cl.at(1).view().image->brokers.size() == 1; }, 10000ms));
+  std::mutex mu;
+  std::vector<int64_t> offsets;
+  cl.at(1).on_image([&](std::shared_ptr<const kc::metadata_image> img) {
+    std::lock_guard lk(mu);
+    offsets.push_back(img->offset);
+  });
+  REQUIRE(submit(cl.at(1), kc::create_topic_command{"x", 1, 1, {}}).to_string() == "ok");
+  REQUIRE(submit(cl.at(1), kc::delete_topic_command{"x"}).to_string() == "ok");
+  std::lock_guard lk(mu);
+  REQUIRE(offsets.size() >= 2);
+  CHECK(std::is_sorted(offsets.begin(), offsets.end()));
+  CHECK(offsets.back() == cl.at(1).view().image->offset);
 }
