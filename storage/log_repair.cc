@@ -24,7 +24,8 @@ int64_t valid_end_in(byte_view bytes, uint64_t from, int64_t floor, uint64_t* bu
   while (p + format::kBatchHeaderBytes <= bytes.size()) {
     const uint8_t* b = bytes.data() + p;
     if (static_cast<int8_t>(b[format::pos::magic]) == format::kMagicV2) {
-      auto h = format::validate_batch(bytes.subspan(p), limits, format::validation_depth::header_and_crc);
+      auto h = format::validate_batch(bytes.subspan(p), limits,
+                                      format::validation_depth::header_and_crc);
       if (h.ok()) {
         *budget += p + h->size_bytes() - counted;
         counted = p + h->size_bytes();
@@ -54,7 +55,8 @@ int64_t log_impl::end_past_damage() const {
   if (!names.ok()) return end;
   std::vector<int64_t> later;
   for (const auto& n : *names) {
-    if (auto base = segment::parse_log_name(n); base && *base > d.base_offset()) later.push_back(*base);
+    if (auto base = segment::parse_log_name(n); base && *base > d.base_offset())
+      later.push_back(*base);
   }
   std::sort(later.begin(), later.end());
   for (int64_t base : later) {
@@ -107,11 +109,14 @@ Result<corruption_repair> log_impl::repair_corruption() {
   {
     std::unique_lock st(state_mu_);
     const uint64_t keep = a->readable_bytes();
-    Status cut = a->outside_mapping_refs() > 0 ? a->rewrite_prefix(keep, reserve_bytes()) : a->truncate_file(keep);
+    Status cut = a->outside_mapping_refs() > 0 ? a->rewrite_prefix(keep, reserve_bytes())
+                                               : a->truncate_file(keep);
     if (cut.ok()) cut = a->sync();
-    if (cut.ok() && a->outside_mapping_refs() == 0) cut = a->remap(std::max(reserve_bytes(), keep + reserve_bytes() / 2));
+    if (cut.ok() && a->outside_mapping_refs() == 0)
+      cut = a->remap(std::max(reserve_bytes(), keep + reserve_bytes() / 2));
     if (!cut.ok()) {
-      return error(errc::log_failed, a->log_path() + ": cannot cut off the damaged bytes: " + cut.message());
+      return error(errc::log_failed,
+                   a->log_path() + ": cannot cut off the damaged bytes: " + cut.message());
     }
     a->rebuild_indexes(config_.index_interval_bytes, false);
     KAPPA_ASSERT(a->next_offset == out.truncated_at);
@@ -135,7 +140,8 @@ Result<corruption_repair> log_impl::repair_corruption() {
 Status log_impl::reset(int64_t new_start) {
   std::lock_guard lk(append_mu_);
   KAPPA_RETURN_IF_ERROR(check_writable());
-  if (new_start < 0) return error(errc::invalid_argument, dir_ + ": cannot restart the log at a negative offset");
+  if (new_start < 0)
+    return error(errc::invalid_argument, dir_ + ": cannot restart the log at a negative offset");
   std::lock_guard fl(flush_mu_);
   // 1. Segments at or past new_start go first (newest first), so every
   // remaining one lies below new_start: the interrupted-reset rule of
@@ -166,7 +172,8 @@ Status log_impl::reset(int64_t new_start) {
   // list stays non-empty for them), then publish the new active segment.
   for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
     if (Status rm = (*it)->remove_files(); !rm.ok()) {
-      Status why = error(errc::log_failed, dir_ + ": reset cannot remove " + (*it)->log_path() + ": " + rm.message());
+      Status why = error(errc::log_failed,
+                         dir_ + ": reset cannot remove " + (*it)->log_path() + ": " + rm.message());
       fail(why);
       return why;
     }
@@ -174,7 +181,8 @@ Status log_impl::reset(int64_t new_start) {
   auto created = segment::create(env_, dir_, new_start, reserve_bytes());
   Status synced = created.ok() ? env_.sync_dir(dir_) : created.status();
   if (!synced.ok()) {
-    Status why = error(errc::log_failed, dir_ + ": reset cannot create its segment: " + synced.message());
+    Status why =
+        error(errc::log_failed, dir_ + ": reset cannot create its segment: " + synced.message());
     fail(why);
     return why;
   }

@@ -25,7 +25,8 @@ std::optional<int16_t> control_type(byte_view batch) {
   if (!h.is_control() || h.record_count < 1 || h.size_bytes() > batch.size()) return std::nullopt;
   byte_buffer scratch;
   auto recs = format::decode_records(batch.first(h.size_bytes()), scratch);
-  if (!recs.ok() || recs->empty() || !(*recs)[0].key || (*recs)[0].key->size() < 4) return std::nullopt;
+  if (!recs.ok() || recs->empty() || !(*recs)[0].key || (*recs)[0].key->size() < 4)
+    return std::nullopt;
   return format::load_be<int16_t>((*recs)[0].key->data() + 2);
 }
 
@@ -36,8 +37,8 @@ raft::entry_type entry_type_of(byte_view batch) {
   return raft::entry_type::normal;
 }
 
-std::string make_control_batch(int16_t type, std::string_view value, raft::term_id term, raft::log_index index,
-                               int64_t timestamp_ms) {
+std::string make_control_batch(int16_t type, std::string_view value, raft::term_id term,
+                               raft::log_index index, int64_t timestamp_ms) {
   std::string key(4, '\0');
   format::store_be<int16_t>(reinterpret_cast<uint8_t*>(key.data()), 0);
   format::store_be<int16_t>(reinterpret_cast<uint8_t*>(key.data()) + 2, type);
@@ -61,8 +62,10 @@ std::string batch_entry_codec::noop(raft::term_id term, raft::log_index index) c
   return make_control_batch(kControlLeaderChange, id, term, index, now_ms_ ? now_ms_() : 0);
 }
 
-std::string batch_entry_codec::config_entry(const raft::config& c, raft::term_id term, raft::log_index index) const {
-  return make_control_batch(kControlKraftVoters, raft::encode_config(c), term, index, now_ms_ ? now_ms_() : 0);
+std::string batch_entry_codec::config_entry(const raft::config& c, raft::term_id term,
+                                            raft::log_index index) const {
+  return make_control_batch(kControlKraftVoters, raft::encode_config(c), term, index,
+                            now_ms_ ? now_ms_() : 0);
 }
 
 bool batch_entry_codec::read_config(const std::string& payload, raft::config* out) const {

@@ -34,8 +34,8 @@ std::optional<int16_t> control_type(byte_view batch);
 raft::entry_type entry_type_of(byte_view batch);
 
 // One control batch of one record (see above), CRC computed.
-std::string make_control_batch(int16_t type, std::string_view value, raft::term_id term, raft::log_index index,
-                               int64_t timestamp_ms);
+std::string make_control_batch(int16_t type, std::string_view value, raft::term_id term,
+                               raft::log_index index, int64_t timestamp_ms);
 
 class batch_entry_codec final : public raft::entry_codec {
  public:
@@ -45,7 +45,8 @@ class batch_entry_codec final : public raft::entry_codec {
       : self_(self), now_ms_(std::move(now_ms)) {}
 
   std::string noop(raft::term_id term, raft::log_index index) const override;
-  std::string config_entry(const raft::config& c, raft::term_id term, raft::log_index index) const override;
+  std::string config_entry(const raft::config& c, raft::term_id term,
+                           raft::log_index index) const override;
   bool read_config(const std::string& payload, raft::config* out) const override;
 
  private:

@@ -35,7 +35,8 @@ Result<std::unique_ptr<epoch_cache>> epoch_cache::open(storage::env& e, std::str
     for (uint32_t i = 0; ok && i < n; ++i) {
       epoch_entry en{raft::term_id(format::load_be<uint64_t>(p + 4 + i * kEntryBytes)),
                      format::load_be<int64_t>(p + 12 + i * kEntryBytes)};
-      if (!c->entries_.empty() && (en.epoch <= c->entries_.back().epoch || en.start < c->entries_.back().start)) {
+      if (!c->entries_.empty() &&
+          (en.epoch <= c->entries_.back().epoch || en.start < c->entries_.back().start)) {
         ok = false;
       }
       c->entries_.push_back(en);
@@ -44,7 +45,8 @@ Result<std::unique_ptr<epoch_cache>> epoch_cache::open(storage::env& e, std::str
   if (ok) {
     // Entries past the log end were written for batches a crash lost.
     const size_t before = c->entries_.size();
-    std::erase_if(c->entries_, [&](const epoch_entry& en) { return en.start >= log.log_end_offset(); });
+    std::erase_if(c->entries_,
+                  [&](const epoch_entry& en) { return en.start >= log.log_end_offset(); });
     ok = c->consistent_with(log);
     if (ok && c->entries_.size() != before) KAPPA_RETURN_IF_ERROR(c->persist());
   }

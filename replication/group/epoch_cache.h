@@ -36,11 +36,14 @@ class epoch_cache {
   };
 
   // Loads `path` and checks it against `log`, or rebuilds (and writes) it.
-  static Result<std::unique_ptr<epoch_cache>> open(storage::env& e, std::string path, const storage::log& log);
+  static Result<std::unique_ptr<epoch_cache>> open(storage::env& e, std::string path,
+                                                   const storage::log& log);
 
   // The epoch of the entry containing `offset` (0 before the first entry).
   raft::term_id term_at(int64_t offset) const;
-  raft::term_id last_epoch() const { return entries_.empty() ? raft::term_id(0) : entries_.back().epoch; }
+  raft::term_id last_epoch() const {
+    return entries_.empty() ? raft::term_id(0) : entries_.back().epoch;
+  }
 
   // A batch of `epoch` was appended at base_offset. Adds (and persists) an
   // entry when the epoch is new. REQUIRES: epoch >= last_epoch().

@@ -26,7 +26,9 @@ Status write_persisted_state(storage::env& e, const std::string& path, const per
 Result<persisted_state> read_persisted_state(storage::env& e, const std::string& path) {
   KAPPA_ASSIGN_OR_RETURN(auto f, storage::read_metadata_file(e, path));
   const auto& p = f.payload;
-  auto bad = [&](const std::string& why) { return error(storage::errc::bad_checkpoint, path + ": " + why); };
+  auto bad = [&](const std::string& why) {
+    return error(storage::errc::bad_checkpoint, path + ": " + why);
+  };
   if (f.version != kVersion) return bad("unknown state file version " + std::to_string(f.version));
   if (p.size() < kFixedBytes) return bad("state payload too short");
   persisted_state s;
@@ -38,7 +40,8 @@ Result<persisted_state> read_persisted_state(storage::env& e, const std::string&
   if (p.size() != kFixedBytes + n) return bad("state payload length does not match its config");
   std::string conf(reinterpret_cast<const char*>(p.data()) + kFixedBytes, n);
   if (!raft::decode_config(conf, &s.conf)) return bad("undecodable membership");
-  if (s.conf_index > s.hard.commit || s.hard.commit < raft::no_index) return bad("conf_index past commit");
+  if (s.conf_index > s.hard.commit || s.hard.commit < raft::no_index)
+    return bad("conf_index past commit");
   return s;
 }
 

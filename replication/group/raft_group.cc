@@ -42,15 +42,19 @@ raft_group::~raft_group() {
 }
 
 Result<std::shared_ptr<raft_group>> raft_group::create(group_options options, executor_fn strand,
-                                                       executor_fn flusher, transport& net, listener l) {
+                                                       executor_fn flusher, transport& net,
+                                                       listener l) {
   if (options.log == nullptr || options.env == nullptr || options.state_path.empty() ||
       options.epoch_cache_path.empty() || options.self == raft::no_node || !strand || !flusher) {
-    return raft::error(raft::errc::invalid_argument,
-                       "group " + options.name + ": log, env, state and epoch cache paths, self and executors are required");
+    return raft::error(
+        raft::errc::invalid_argument,
+        "group " + options.name +
+            ": log, env, state and epoch cache paths, self and executors are required");
   }
   storage::log& log = *options.log;
   storage::env& env = *options.env;
-  auto im = std::make_unique<impl>(std::move(options), std::move(strand), std::move(flusher), net, std::move(l));
+  auto im = std::make_unique<impl>(std::move(options), std::move(strand), std::move(flusher), net,
+                                   std::move(l));
   const std::string& name = im->opts.name;
 
   // Protocol-aware recovery: cut the log at the damage, then rejoin without
@@ -58,8 +62,9 @@ Result<std::shared_ptr<raft_group>> raft_group::create(group_options options, ex
   int64_t end_before = -1;
   if (Status st = log.status(); !st.ok()) {
     KAPPA_ASSIGN_OR_RETURN(auto rep, log.repair_corruption());
-    spdlog::warn("group {}: log corruption ({}); truncated at offset {}, it ended at {} before the damage", name,
-                 st.message(), rep.truncated_at, rep.end_before);
+    spdlog::warn(
+        "group {}: log corruption ({}); truncated at offset {}, it ended at {} before the damage",
+        name, st.message(), rep.truncated_at, rep.end_before);
     end_before = rep.end_before;
     im->recovering = true;
   }
@@ -82,8 +87,10 @@ Result<std::shared_ptr<raft_group>> raft_group::create(group_options options, ex
   if (st.hard.commit.value > end - 1) {
     // The log lost committed entries (a repaired corruption, or unsynced
     // writes under durable=false): relearn them before voting.
-    spdlog::warn("group {}: commit {} is past the log end {}; rejoining without a vote until it is refetched", name,
-                 st.hard.commit.value, end);
+    spdlog::warn(
+        "group {}: commit {} is past the log end {}; rejoining without a vote until it is "
+        "refetched",
+        name, st.hard.commit.value, end);
     st.hard.commit = raft::log_index(end - 1);
     im->recovering = true;
   }
@@ -116,7 +123,8 @@ Result<std::shared_ptr<raft_group>> raft_group::create(group_options options, ex
   im->last_state_write_ms = env.now_ms();
   im->last_soft = {im->node->leader(), im->node->role()};
   im->last_term = im->node->term();
-  if (fresh || !(read.ok() && *read == st)) KAPPA_RETURN_IF_ERROR(write_persisted_state(env, im->opts.state_path, st));
+  if (fresh || !(read.ok() && *read == st))
+    KAPPA_RETURN_IF_ERROR(write_persisted_state(env, im->opts.state_path, st));
 
   // At the first tick, not now: the caller registers the group with its
   // transport after create() returns, and the votes must find their way back.
@@ -134,7 +142,8 @@ void raft_group::step(raft::message m) {
     if (i.stopped) return;
     if (i.inbox.size() >= kInboxMessagesMax) {
       // An fsync that stalls this long has the peers retrying anyway.
-      spdlog::debug("group {}: inbox full ({} messages); message dropped", i.opts.name, i.inbox.size());
+      spdlog::debug("group {}: inbox full ({} messages); message dropped", i.opts.name,
+                    i.inbox.size());
       return;
     }
     i.inbox.push_back(std::move(m));
@@ -184,24 +193,30 @@ Result<storage::append_result> raft_group::propose(std::string batch, int64_t of
   raft::node& n = *i.node;
   if (n.role() != raft::role::leader) {
     return raft::error(raft::errc::not_leader,
-                       "node " + std::to_string(i.opts.self.value) + " is not the leader of " + i.opts.name +
-                           "; leader is " +
-                           (n.leader() == raft::no_node ? std::string("unknown") : std::to_string(n.leader().value)));
+                       "node " + std::to_string(i.opts.self.value) + " is not the leader of " +
+                           i.opts.name + "; leader is " +
+                           (n.leader() == raft::no_node ? std::string("unknown")
+                                                        : std::to_string(n.leader().value)));
   }
   if (n.transfer_target() != raft::no_node) {
     return raft::error(raft::errc::transfer_in_progress,
-                       "leadership of " + i.opts.name + " is moving to node " + std::to_string(n.transfer_target().value));
+                       "leadership of " + i.opts.name + " is moving to node " +
+                           std::to_string(n.transfer_target().value));
   }
   format::validation_limits limits;
   limits.max_batch_bytes = i.opts.log->config().max_batch_bytes;
-  auto h = format::validate_batch(as_bytes(batch), limits, format::validation_depth::header_and_crc);
-  if (!h.ok()) return error(storage::errc::invalid_batch, i.opts.name + ": batch rejected: " + h.status().message());
+  auto h =
+      format::validate_batch(as_bytes(batch), limits, format::validation_depth::header_and_crc);
+  if (!h.ok())
+    return error(storage::errc::invalid_batch,
+                 i.opts.name + ": batch rejected: " + h.status().message());
   if (h->size_bytes() != batch.size() || h->last_offset_delta + 1 != offset_count) {
-    return error(storage::errc::invalid_batch, i.opts.name + ": propose takes exactly one batch of offset_count offsets");
+    return error(storage::errc::invalid_batch,
+                 i.opts.name + ": propose takes exactly one batch of offset_count offsets");
   }
   const int64_t base = i.proposals.empty() ? n.log().last_index().value + 1 : i.queued_end;
-  format::stamp_batch(mutable_byte_view(reinterpret_cast<uint8_t*>(batch.data()), batch.size()), base,
-                      static_cast<int32_t>(n.term().value));
+  format::stamp_batch(mutable_byte_view(reinterpret_cast<uint8_t*>(batch.data()), batch.size()),
+                      base, static_cast<int32_t>(n.term().value));
   storage::append_result r{base, base + offset_count - 1};
   if (i.in_flight) {
     i.proposals.push_back({std::move(batch), offset_count, base, n.term()});

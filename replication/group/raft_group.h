@@ -66,18 +66,18 @@ struct group_options {
   // found at open is repaired by create() (storage::log::repair_corruption).
   storage::log* log = nullptr;
   storage::env* env = nullptr;
-  std::string state_path;       // the hard-state file
-  std::string epoch_cache_path; // the epoch cache file
+  std::string state_path;        // the hard-state file
+  std::string epoch_cache_path;  // the epoch cache file
   // A fresh group (no state file): its voters, e.g. the partition's replica
   // set from the controller. A node joining an existing group passes an
   // empty config: it learns the membership from the leader.
   raft::config initial;
-  bool durable = true;          // fsync before acks and votes (flush.policy=always)
+  bool durable = true;  // fsync before acks and votes (flush.policy=always)
   // The preferred leader of a fresh group (no state file) campaigns at its
   // first tick (not in create(): the caller registers the group with its
   // transport after create() returns, and the votes must find their way back).
   bool campaign_on_start = false;
-  int election_tick = 10;       // ticks; the broker ticks every 50 ms
+  int election_tick = 10;  // ticks; the broker ticks every 50 ms
   int heartbeat_tick = 2;
   uint64_t seed = 0;
   uint64_t max_msg_bytes = 1 << 20;
@@ -92,7 +92,7 @@ struct group_status {  // a consistent snapshot, any thread
   raft::config membership;
   // Leader only: replicas whose match is within one batch of the log end.
   std::vector<raft::node_id> in_sync;
-  bool recovering = false;     // rejoined without a vote after corruption
+  bool recovering = false;  // rejoined without a vote after corruption
 };
 
 class raft_group : public std::enable_shared_from_this<raft_group> {

@@ -82,18 +82,19 @@ struct raft_group::impl {
   std::deque<queued_control> controls;
   std::deque<raft::message> inbox;
   int ticks = 0;
-  std::deque<int64_t> local_bases;  // leader proposals appended through the node, not reported by on_append
+  std::deque<int64_t>
+      local_bases;  // leader proposals appended through the node, not reported by on_append
 
   persisted_state written;      // what the state file holds
   raft::config committed_conf;  // the last committed membership
   raft::log_index committed_conf_index = raft::no_index;
   int64_t last_state_write_ms = 0;
   int64_t last_entry_count = 1;  // offsets of the last entry appended (in_sync slack)
-  int64_t applied_end = 0;      // the high watermark reported so far
-  int64_t no_vote_until = -1;   // recovering until the log passes it
+  int64_t applied_end = 0;       // the high watermark reported so far
+  int64_t no_vote_until = -1;    // recovering until the log passes it
   bool recovering = false;
   bool campaign_pending = false;  // campaign_on_start: at the first tick
-  bool restarted = false;       // the ready being written restarted the log
+  bool restarted = false;         // the ready being written restarted the log
   raft::soft_state last_soft;
   raft::term_id last_term;
 

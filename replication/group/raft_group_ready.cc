@@ -46,11 +46,13 @@ void raft_group::impl::drain_queue() {
     raft::node& n = *node;
     const bool ok = !failed && n.role() == raft::role::leader && n.term() == p.term &&
                     n.log().last_index().value + 1 == p.base;
-    Result<raft::log_index> got = ok ? n.propose(std::move(p.batch), p.count)
-                                     : Result<raft::log_index>(raft::error(raft::errc::not_leader, "leadership changed"));
+    Result<raft::log_index> got =
+        ok ? n.propose(std::move(p.batch), p.count)
+           : Result<raft::log_index>(raft::error(raft::errc::not_leader, "leadership changed"));
     if (!got.ok()) {
       if (!failed) {
-        spdlog::warn("group {}: queued proposals from offset {} dropped: {}", opts.name, p.base, got.status().message());
+        spdlog::warn("group {}: queued proposals from offset {} dropped: {}", opts.name, p.base,
+                     got.status().message());
         // The caller was promised these offsets: tell it they are gone.
         if (l.on_truncate) l.on_truncate(p.base);
       }
@@ -63,14 +65,18 @@ void raft_group::impl::drain_queue() {
   while (!controls.empty()) {
     queued_control c = controls.front();
     controls.pop_front();
-    Status s = c.change ? node->propose_config_change(*c.change) : node->transfer_leadership(c.transfer_to);
-    if (!s.ok()) spdlog::warn("group {}: queued {} refused: {}", opts.name, c.change ? "membership change" : "transfer", s.message());
+    Status s = c.change ? node->propose_config_change(*c.change)
+                        : node->transfer_leadership(c.transfer_to);
+    if (!s.ok())
+      spdlog::warn("group {}: queued {} refused: {}", opts.name,
+                   c.change ? "membership change" : "transfer", s.message());
   }
   while (!inbox.empty()) {
     raft::message m = std::move(inbox.front());
     inbox.pop_front();
     if (m.type == raft::message_type::append) drop_bad_entries(m);
-    if (Status s = node->step(m); !s.ok()) spdlog::debug("group {}: message dropped: {}", opts.name, s.message());
+    if (Status s = node->step(m); !s.ok())
+      spdlog::debug("group {}: message dropped: {}", opts.name, s.message());
   }
   if (ticks > 0 && campaign_pending) {
     campaign_pending = false;
@@ -86,16 +92,19 @@ void raft_group::impl::drop_bad_entries(raft::message& m) const {
     const raft::entry& e = m.entries[k];
     const byte_view b = as_bytes(e.payload);
     auto h = format::validate_batch(b, limits, format::validation_depth::header_and_crc);
-    const bool valid = h.ok() && h->size_bytes() == b.size() && h->base_offset == e.base_index.value &&
-                       h->last_offset() == e.last_index.value &&
-                       std::max<int32_t>(h->partition_leader_epoch, 0) == static_cast<int32_t>(e.term.value) &&
-                       entry_type_of(b) == e.type;
+    const bool valid =
+        h.ok() && h->size_bytes() == b.size() && h->base_offset == e.base_index.value &&
+        h->last_offset() == e.last_index.value &&
+        std::max<int32_t>(h->partition_leader_epoch, 0) == static_cast<int32_t>(e.term.value) &&
+        entry_type_of(b) == e.type;
     if (!valid) {
       // A shorter append is still a valid one: the core takes commit only
       // up to what it holds, and the leader resends the rest.
-      spdlog::error("group {}: entry at offsets [{}, {}] from node {} is damaged ({}); dropped with what follows it",
-                    opts.name, e.base_index.value, e.last_index.value, m.from.value,
-                    h.ok() ? std::string("its header does not match the entry") : h.status().message());
+      spdlog::error(
+          "group {}: entry at offsets [{}, {}] from node {} is damaged ({}); dropped with what "
+          "follows it",
+          opts.name, e.base_index.value, e.last_index.value, m.from.value,
+          h.ok() ? std::string("its header does not match the entry") : h.status().message());
       m.entries.resize(k);
       return;
     }
@@ -110,14 +119,15 @@ bool raft_group::impl::write_ready(raft::ready& rd, bool* wrote_entries) {
     const int64_t old_start = log.log_start_offset();
     KAPPA_ASSERT(rs.start.value - 1 > written.hard.commit.value);
     if (Status s = log.reset(rs.start.value); !s.ok()) return fail_group(s), false;
-    if (Status s = epochs->reset(rs.start.value, rs.prev_term); !s.ok()) return fail_group(s), false;
+    if (Status s = epochs->reset(rs.start.value, rs.prev_term); !s.ok())
+      return fail_group(s), false;
     local_bases.clear();
     // The log no longer holds the config entry: the state file must.
     committed_conf = rs.conf;
     committed_conf_index = rs.conf_index;
     restarted = true;
-    spdlog::info("group {}: behind the leader's log start; log restarted empty at offset {}", opts.name,
-                 rs.start.value);
+    spdlog::info("group {}: behind the leader's log start; log restarted empty at offset {}",
+                 opts.name, rs.start.value);
     if (l.on_truncate) l.on_truncate(std::min(old_start, rs.start.value));
   }
   if (rd.truncate_from && rd.truncate_from->value < log.log_end_offset()) {
@@ -137,22 +147,28 @@ bool raft_group::impl::write_ready(raft::ready& rd, bool* wrote_entries) {
   for (const raft::entry& e : rd.entries) {
     const byte_view b = as_bytes(e.payload);
     // Proposals the core dropped before they reached a ready leave stale bases.
-    while (!local_bases.empty() && local_bases.front() < e.base_index.value) local_bases.pop_front();
-    const bool local = !local_bases.empty() && local_bases.front() == e.base_index.value && e.term == node->term();
+    while (!local_bases.empty() && local_bases.front() < e.base_index.value)
+      local_bases.pop_front();
+    const bool local =
+        !local_bases.empty() && local_bases.front() == e.base_index.value && e.term == node->term();
     if (local) local_bases.pop_front();
     auto h = format::validate_batch(b, limits, format::validation_depth::header_and_crc);
-    const bool valid = h.ok() && h->size_bytes() == b.size() && h->base_offset == e.base_index.value &&
-                       h->last_offset() == e.last_index.value &&
-                       std::max<int32_t>(h->partition_leader_epoch, 0) == static_cast<int32_t>(e.term.value);
+    const bool valid =
+        h.ok() && h->size_bytes() == b.size() && h->base_offset == e.base_index.value &&
+        h->last_offset() == e.last_index.value &&
+        std::max<int32_t>(h->partition_leader_epoch, 0) == static_cast<int32_t>(e.term.value);
     if (!valid || e.base_index.value != log.log_end_offset()) {
-      spdlog::error("group {}: entry {} not appended: {}", opts.name, raft::to_string(raft::entry{e.term, e.base_index, e.last_index, e.type, {}}),
-                    h.ok() ? std::string("its header does not match the entry or the log end") : h.status().message());
+      spdlog::error("group {}: entry {} not appended: {}", opts.name,
+                    raft::to_string(raft::entry{e.term, e.base_index, e.last_index, e.type, {}}),
+                    h.ok() ? std::string("its header does not match the entry or the log end")
+                           : h.status().message());
       dropped_from = e.base_index.value;
       break;
     }
     auto r = log.append_with_offsets(b);
     if (!r.ok()) return fail_group(r.status()), false;
-    if (Status s = epochs->on_append(e.term, e.base_index.value); !s.ok()) return fail_group(s), false;
+    if (Status s = epochs->on_append(e.term, e.base_index.value); !s.ok())
+      return fail_group(s), false;
     *wrote_entries = true;
     last_entry_count = e.offset_count();
     if (!local && l.on_append) l.on_append(e.base_index.value, b);
@@ -160,7 +176,8 @@ bool raft_group::impl::write_ready(raft::ready& rd, bool* wrote_entries) {
   if (dropped_from) {
     // Never acknowledge what was not written; the leader resends.
     std::erase_if(rd.messages, [&](const raft::message& m) {
-      return m.type == raft::message_type::append_resp && !m.reject && m.index.value >= *dropped_from;
+      return m.type == raft::message_type::append_resp && !m.reject &&
+             m.index.value >= *dropped_from;
     });
   }
   return true;
@@ -182,11 +199,14 @@ void raft_group::impl::handle_ready() {
   bool wrote = false;
   if (!write_ready(*rd, &wrote)) return;
   // A restarted log's commit and membership live only in the state file.
-  const bool term_vote = restarted || (rd->hard && (rd->hard->term != written.hard.term || rd->hard->vote != written.hard.vote));
+  const bool term_vote =
+      restarted ||
+      (rd->hard && (rd->hard->term != written.hard.term || rd->hard->vote != written.hard.vote));
   restarted = false;
   const int64_t now = opts.env->now_ms();
   persisted_state ps = state_to_write();
-  const bool write_state = term_vote || (ps != written && now - last_state_write_ms >= kCommitWriteIntervalMs);
+  const bool write_state =
+      term_vote || (ps != written && now - last_state_write_ms >= kCommitWriteIntervalMs);
   // term/vote must be durable before any message that depends on them, and
   // so must the entries they vouch for.
   const bool fsync = (opts.durable && wrote) || term_vote;

@@ -21,11 +21,13 @@ raft::entry entry_of_batch(byte_view batch) {
 
 Result<raft::term_id> storage_log_view::term(raft::log_index i) const {
   if (i < first_index() - 1) {
-    return raft::error(raft::errc::compacted, "offset " + std::to_string(i.value) + " is below the log start " +
+    return raft::error(raft::errc::compacted, "offset " + std::to_string(i.value) +
+                                                  " is below the log start " +
                                                   std::to_string(first_index().value));
   }
   if (i > last_index()) {
-    return raft::error(raft::errc::unavailable, "offset " + std::to_string(i.value) + " is past the log end " +
+    return raft::error(raft::errc::unavailable, "offset " + std::to_string(i.value) +
+                                                    " is past the log end " +
                                                     std::to_string(last_index().value + 1));
   }
   return epochs_->term_at(i.value);
@@ -34,17 +36,20 @@ Result<raft::term_id> storage_log_view::term(raft::log_index i) const {
 Result<std::vector<raft::entry>> storage_log_view::entries(raft::log_index lo, raft::log_index hi,
                                                            uint64_t max_bytes) const {
   if (lo < first_index()) {
-    return raft::error(raft::errc::compacted, "offset " + std::to_string(lo.value) + " is below the log start");
+    return raft::error(raft::errc::compacted,
+                       "offset " + std::to_string(lo.value) + " is below the log start");
   }
   if (hi > last_index() + 1 || lo >= hi) {
     return raft::error(raft::errc::unavailable, "range [" + std::to_string(lo.value) + "," +
-                                                    std::to_string(hi.value) + ") is not in the log");
+                                                    std::to_string(hi.value) +
+                                                    ") is not in the log");
   }
   std::vector<raft::entry> out;
   uint64_t bytes = 0;
   int64_t off = lo.value;
   for (int guard = 0; off < hi.value && guard < (1 << 20); ++guard) {
-    const size_t want = static_cast<size_t>(std::clamp<uint64_t>(max_bytes - std::min(bytes, max_bytes), 1, 8 << 20));
+    const size_t want = static_cast<size_t>(
+        std::clamp<uint64_t>(max_bytes - std::min(bytes, max_bytes), 1, 8 << 20));
     auto v = log_->read(off, want, hi.value);
     if (!v.ok()) return raft::error(raft::errc::unavailable, v.status().message());
     if (v->batches.empty()) break;

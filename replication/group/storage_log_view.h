@@ -16,10 +16,13 @@ namespace kappa::replication {
 class storage_log_view final : public raft::log_view {
  public:
   // Both must outlive the view.
-  storage_log_view(const storage::log& log, const epoch_cache& epochs) : log_(&log), epochs_(&epochs) {}
+  storage_log_view(const storage::log& log, const epoch_cache& epochs)
+      : log_(&log), epochs_(&epochs) {}
 
   raft::log_index first_index() const override { return raft::log_index(log_->log_start_offset()); }
-  raft::log_index last_index() const override { return raft::log_index(log_->log_end_offset() - 1); }
+  raft::log_index last_index() const override {
+    return raft::log_index(log_->log_end_offset() - 1);
+  }
   Result<raft::term_id> term(raft::log_index i) const override;
   Result<std::vector<raft::entry>> entries(raft::log_index lo, raft::log_index hi,
                                            uint64_t max_bytes) const override;

@@ -62,7 +62,8 @@ TEST_CASE("reset inside the log cuts it and restarts at the new start", "[log][r
   CHECK(again->log_end_offset() == 10);
 }
 
-TEST_CASE("repair_corruption truncates at a flipped bit and reports the end before it", "[log][repair]") {
+TEST_CASE("repair_corruption truncates at a flipped bit and reports the end before it",
+          "[log][repair]") {
   fault_fixture f;
   const auto batch_bytes = make_batch(2, 0).size();
   {
@@ -96,7 +97,8 @@ TEST_CASE("repair_corruption truncates at a flipped bit and reports the end befo
   CHECK(read_all(*again).size() == 5);
 }
 
-TEST_CASE("repair_corruption deletes later segments after damage in an earlier one", "[log][repair]") {
+TEST_CASE("repair_corruption deletes later segments after damage in an earlier one",
+          "[log][repair]") {
   fault_fixture f;
   {
     auto l = open_log(f.fe, f.dir, small_config(1024));
@@ -134,7 +136,8 @@ TEST_CASE("repair_corruption refuses a healthy log", "[log][repair]") {
 
 namespace kappa::storage::test {
 
-TEST_CASE("a crash at any point of reset leaves the old log or the empty one", "[log][reset][crash]") {
+TEST_CASE("a crash at any point of reset leaves the old log or the empty one",
+          "[log][reset][crash]") {
   for (uint64_t k = 0; k < 40; ++k) {
     fault_fixture f;
     {

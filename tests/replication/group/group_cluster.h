@@ -234,7 +234,8 @@ class group_cluster {
     }
     g->shutdown();
     // Wait (bounded) until no strand or flusher task holds the group.
-    for (int i = 0; i < 500 && g.use_count() > 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    for (int i = 0; i < 500 && g.use_count() > 1; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     REQUIRE(g.use_count() == 1);
     g.reset();
     if (graceful) (void)n.log->close();
@@ -261,7 +262,8 @@ class group_cluster {
       if (!n->group) continue;
       auto s = n->group->status();
       max_term = std::max(max_term, s.term.value);
-      if (s.role == raft::role::leader && (!best || s.term > best->group->status().term)) best = n.get();
+      if (s.role == raft::role::leader && (!best || s.term > best->group->status().term))
+        best = n.get();
     }
     return best && best->group->status().term.value == max_term ? best : nullptr;
   }
@@ -333,7 +335,8 @@ class group_cluster {
     for (auto& n : nodes_) {
       if (!n->group) continue;
       auto s = n->group->status();
-      if (n->log->log_end_offset() != end || s.high_watermark != end || n->hw.load() != end) return false;
+      if (n->log->log_end_offset() != end || s.high_watermark != end || n->hw.load() != end)
+        return false;
     }
     return true;
   }

@@ -26,7 +26,8 @@ void require_identical_logs(group_cluster& c) {
 bool has_leader_change(const storage::log& l, uint64_t epoch) {
   for (const auto& b : group_cluster::batches(l)) {
     auto h = format::read_header(as_bytes(b));
-    if (h.partition_leader_epoch == static_cast<int32_t>(epoch) && control_type(as_bytes(b)) == kControlLeaderChange) {
+    if (h.partition_leader_epoch == static_cast<int32_t>(epoch) &&
+        control_type(as_bytes(b)) == kControlLeaderChange) {
       return true;
     }
   }
@@ -64,7 +65,8 @@ TEST_CASE("three groups elect a leader and replicate byte-identical logs", "[gro
   CHECK(ls.in_sync.size() == 3);
 }
 
-TEST_CASE("a new leader after shutdown writes its LEADER_CHANGE everywhere with a higher epoch", "[group][cluster]") {
+TEST_CASE("a new leader after shutdown writes its LEADER_CHANGE everywhere with a higher epoch",
+          "[group][cluster]") {
   group_cluster c(3);
   c.start(c.node(2));
   c.start(c.node(3));
@@ -94,7 +96,8 @@ TEST_CASE("a new leader after shutdown writes its LEADER_CHANGE everywhere with 
   require_identical_logs(c);
 }
 
-TEST_CASE("an isolated old leader truncates its uncommitted suffix when it rejoins", "[group][cluster]") {
+TEST_CASE("an isolated old leader truncates its uncommitted suffix when it rejoins",
+          "[group][cluster]") {
   group_cluster c(3);
   c.start(c.node(2));
   c.start(c.node(3));
@@ -201,8 +204,8 @@ TEST_CASE("a corrupted follower repairs, refuses votes until caught up, and ends
   REQUIRE(l != nullptr);
   REQUIRE(c.propose_many(80, 0) == 80);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
-  test_node& r = c.node(l->id.value % 3 + 1);          // the follower to damage
-  test_node& f = c.node((l->id.value + 1) % 3 + 1);    // the healthy follower
+  test_node& r = c.node(l->id.value % 3 + 1);        // the follower to damage
+  test_node& f = c.node((l->id.value + 1) % 3 + 1);  // the healthy follower
   REQUIRE(&r != l);
   REQUIRE(&f != l);
   REQUIRE(&f != &r);
@@ -222,20 +225,23 @@ TEST_CASE("a corrupted follower repairs, refuses votes until caught up, and ends
   CHECK(r.group->status().recovering);
   bool elected = group_cluster::wait_until(
       [&] {
-        return r.group->status().role == raft::role::leader || f.group->status().role == raft::role::leader;
+        return r.group->status().role == raft::role::leader ||
+               f.group->status().role == raft::role::leader;
       },
       1500);
   CHECK_FALSE(elected);
   CHECK(r.group->status().recovering);
 
   c.hub().heal();
-  REQUIRE(group_cluster::wait_until([&] { return c.converged() && !r.group->status().recovering; }, 15000));
+  REQUIRE(group_cluster::wait_until([&] { return c.converged() && !r.group->status().recovering; },
+                                    15000));
   REQUIRE(c.propose_many(10, 900) == 10);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
   require_identical_logs(c);
 }
 
-TEST_CASE("a follower behind the leader's log start restarts its log there", "[group][cluster][restart_log]") {
+TEST_CASE("a follower behind the leader's log start restarts its log there",
+          "[group][cluster][restart_log]") {
   group_cluster c(3);
   c.start(c.node(2));
   c.start(c.node(3));
@@ -248,9 +254,8 @@ TEST_CASE("a follower behind the leader's log start restarts its log there", "[g
   c.hub().isolate(behind.id);
   // Leadership must stay put: the isolated node cannot disturb it (pre-vote).
   for (int i = 0; i < 100; ++i) REQUIRE(c.propose(*l, 3, 100 + i).ok());
-  REQUIRE(group_cluster::wait_until([&] {
-    return l->hw.load() == l->log->log_end_offset() && l->log->segment_count() > 2;
-  }));
+  REQUIRE(group_cluster::wait_until(
+      [&] { return l->hw.load() == l->log->log_end_offset() && l->log->segment_count() > 2; }));
   const int64_t start = l->hw.load();
   const int64_t new_start = c.on_strand(*l, [&] {
     // A batch boundary at or below commit, inside the log.
@@ -281,7 +286,8 @@ TEST_CASE("a follower behind the leader's log start restarts its log there", "[g
 
 namespace kappa::replication::test {
 
-TEST_CASE("proposals made while an fsync is in flight queue with pre-assigned offsets", "[group][cluster][queue]") {
+TEST_CASE("proposals made while an fsync is in flight queue with pre-assigned offsets",
+          "[group][cluster][queue]") {
   group_cluster c(3);
   c.start(c.node(2));
   c.start(c.node(3));
@@ -302,7 +308,8 @@ TEST_CASE("proposals made while an fsync is in flight queue with pre-assigned of
     }
     return out;
   });
-  for (size_t i = 1; i < offsets.size(); ++i) CHECK(offsets[i].base_offset == offsets[i - 1].last_offset + 1);
+  for (size_t i = 1; i < offsets.size(); ++i)
+    CHECK(offsets[i].base_offset == offsets[i - 1].last_offset + 1);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
   require_identical_logs(c);
   // Each batch sits at the offsets it was promised, bytes unchanged except the stamp.
@@ -312,7 +319,8 @@ TEST_CASE("proposals made while an fsync is in flight queue with pre-assigned of
     auto h = format::read_header(v->batches);
     CHECK(h.base_offset == offsets[i].base_offset);
     CHECK(h.last_offset() == offsets[i].last_offset);
-    CHECK(as_chars(v->batches.subspan(format::pos::attributes, h.size_bytes() - format::pos::attributes)) ==
+    CHECK(as_chars(v->batches.subspan(format::pos::attributes,
+                                      h.size_bytes() - format::pos::attributes)) ==
           std::string_view(sent[i]).substr(format::pos::attributes));
   }
 }
@@ -341,7 +349,8 @@ TEST_CASE("a power cut of every node keeps every committed entry", "[group][clus
   auto after = group_cluster::batches(*c.leader()->log);
   int64_t covered = 0;
   size_t k = 0;
-  for (; k < before.size() && covered < committed; ++k) covered = format::read_header(as_bytes(before[k])).last_offset() + 1;
+  for (; k < before.size() && covered < committed; ++k)
+    covered = format::read_header(as_bytes(before[k])).last_offset() + 1;
   CHECK(covered >= committed);
   REQUIRE(after.size() >= k);
   for (size_t j = 0; j < k; ++j) CHECK(after[j] == before[j]);
@@ -383,20 +392,26 @@ TEST_CASE("a new node joins as a learner, is promoted, and keeps its membership 
     return group_cluster::wait_until([&] {
       test_node* cur = c.leader();
       if (!cur) return false;
-      return c.on_strand(*cur, [&] { return cur->group->change_membership({k, raft::node_id(4)}); }).ok();
+      return c.on_strand(*cur,
+                         [&] {
+                           return cur->group->change_membership({k, raft::node_id(4)});
+                         })
+          .ok();
     });
   };
   REQUIRE(change(raft::config_change::kind::add_learner));
-  REQUIRE(group_cluster::wait_until([&] { return c.converged() && c.node(4).group->status().membership.is_learner(raft::node_id(4)); }));
-  REQUIRE(change(raft::config_change::kind::promote));
   REQUIRE(group_cluster::wait_until([&] {
-    return c.converged() && c.node(4).group->status().membership.voters.size() == 4;
+    return c.converged() && c.node(4).group->status().membership.is_learner(raft::node_id(4));
   }));
+  REQUIRE(change(raft::config_change::kind::promote));
+  REQUIRE(group_cluster::wait_until(
+      [&] { return c.converged() && c.node(4).group->status().membership.voters.size() == 4; }));
   REQUIRE(c.propose_many(10, 100) == 10);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
   // Each config control batch is in node 4's log.
   int configs = 0;
-  for (const auto& b : group_cluster::batches(*c.node(4).log)) configs += control_type(as_bytes(b)) == kControlKraftVoters;
+  for (const auto& b : group_cluster::batches(*c.node(4).log))
+    configs += control_type(as_bytes(b)) == kControlKraftVoters;
   CHECK(configs == 2);
   // Wait for the lazy state write (<= 1 s) to record the committed membership,
   // then restart: the state file carries it.
@@ -418,7 +433,8 @@ TEST_CASE("a new node joins as a learner, is promoted, and keeps its membership 
 
 namespace kappa::replication::test {
 
-TEST_CASE("entries damaged in transit are dropped, never appended, and refetched", "[group][cluster][damage]") {
+TEST_CASE("entries damaged in transit are dropped, never appended, and refetched",
+          "[group][cluster][damage]") {
   group_cluster c(3);
   c.start(c.node(2));
   c.start(c.node(3));
@@ -430,7 +446,9 @@ TEST_CASE("entries damaged in transit are dropped, never appended, and refetched
   const raft::node_id victim = c.node(l->id.value % 3 + 1).id;
   std::atomic<int> damaged{0};
   c.hub().set_mangle([&](raft::message& m) {
-    if (m.to != victim || m.type != raft::message_type::append || m.entries.empty() || damaged >= 20) return;
+    if (m.to != victim || m.type != raft::message_type::append || m.entries.empty() ||
+        damaged >= 20)
+      return;
     std::string& p = m.entries.back().payload;
     p[p.size() - 1] = static_cast<char>(p[p.size() - 1] ^ 0x40);  // in the records: the CRC breaks
     ++damaged;
