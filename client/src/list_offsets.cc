@@ -37,7 +37,7 @@ Result<std::vector<listed_offset>> list_offsets(connection_pool& pool, metadata_
       if (!leader) {
         out[i].status = client_error(client_errc::leader_not_available,
                                      "list_offsets: no leader known for " + tp.topic + "-" + std::to_string(tp.partition));
-        metadata.invalidate(tp.topic);
+        metadata.invalidate(tp.topic, tp.partition);
         continue;
       }
       by_leader[*leader].push_back(i);
@@ -60,7 +60,7 @@ Result<std::vector<listed_offset>> list_offsets(connection_pool& pool, metadata_
         const topic_partition& tp = specs[i].first;
         if (!status.ok()) {
           out[i].status = from_grpc(status, "list_offsets at " + address);
-          metadata.invalidate(tp.topic);
+          metadata.invalidate(tp.topic, tp.partition);
           continue;
         }
         const v1::ListOffsetsPartitionResponse* answer = nullptr;
@@ -91,7 +91,8 @@ Result<std::vector<listed_offset>> list_offsets(connection_pool& pool, metadata_
         if (out[i].status.ok() || !is_retriable(out[i].status.code())) {
           settled[i] = true;
         } else {
-          metadata.invalidate(tp.topic);
+          // ListOffsets answers carry no leader hint: ask the cluster.
+          metadata.invalidate(tp.topic, tp.partition);
         }
       }
     }

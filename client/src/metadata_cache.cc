@@ -40,7 +40,15 @@ Status metadata_cache::refresh(const std::vector<std::string>& topics) {
     for (const auto& t : tracked_) request.add_topics(t);
     last_refresh_ms_ = now_ms();
     refresh_requested_ = false;
+    ++refreshing_;
   }
+  struct done_guard {
+    metadata_cache* self;
+    ~done_guard() {
+      std::lock_guard lock(self->mu_);
+      --self->refreshing_;
+    }
+  } guard{this};
   if (request.topics_size() == 0) return Status();  // empty would mean "all topics"
   Status last = client_error(client_errc::transport, "metadata: no broker address to ask");
   const auto addresses = any_brokers();
@@ -158,7 +166,8 @@ bool metadata_cache::maybe_refresh(const std::vector<std::string>& topics) {
     const int64_t age = now - last_refresh_ms_;
     const bool due = (wanted && age >= pool_.config().retry_backoff_min_ms) ||
                      (!tracked_.empty() && age >= pool_.config().metadata_max_age_ms);
-    if (!due) return false;
+    // One already on its way answers for this one too.
+    if (!due || refreshing_ > 0) return false;
     // Claimed under the lock: threads that come together make one RPC.
     last_refresh_ms_ = now;
   }

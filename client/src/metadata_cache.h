@@ -97,6 +97,7 @@ class metadata_cache {
   std::set<std::string> tracked_;  // topics asked for; refreshed together
   int64_t last_refresh_ms_ = 0;
   bool refresh_requested_ = false;
+  int refreshing_ = 0;  // refresh() calls under way
   // The address that answered last; used when a leader's own address is
   // unusable (a wildcard listen address).
   std::string last_answered_;

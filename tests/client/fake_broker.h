@@ -46,6 +46,7 @@ enum class produce_fault {
   drop_response,       // append, then break the stream instead of answering
   too_large,           // answer MESSAGE_TOO_LARGE (not retriable), append nothing
   not_enough_replicas, // append (it may still commit), answer NOT_ENOUGH_REPLICAS
+  unknown_topic,       // answer UNKNOWN_TOPIC_OR_PARTITION (a topic still being created), append nothing
 };
 
 struct produce_attempt {
@@ -97,6 +98,14 @@ class fake_broker_state {
   void move_leader_on_fault(int32_t id) {
     std::lock_guard lock(mu_);
     move_on_fault_ = id;
+  }
+  // Broker `id` reports at most `hw` as its high watermark for `ms` from
+  // now: a new leader that has not learnt the commit index yet.
+  void lag_high_watermark(int32_t id, int64_t hw, int64_t ms) {
+    std::lock_guard lock(mu_);
+    lagging_broker_ = id;
+    lagging_hw_ = hw;
+    lagging_until_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   }
   int fetches_at(int32_t broker) const {
     std::lock_guard lock(mu_);
@@ -238,7 +247,7 @@ class fake_broker_state {
           continue;
         }
         if (redirect_locked(tp, self, pr)) continue;
-        const int64_t hw = next_offset_[tp];
+        const int64_t hw = high_watermark_locked(tp, self);
         pr->set_high_watermark(hw);
         pr->set_log_start_offset(0);
         if (p.fetch_offset() < 0 || p.fetch_offset() > hw) {
@@ -252,6 +261,7 @@ class fake_broker_state {
           const auto h = format::read_header(b);
           if (h.last_offset() < p.fetch_offset()) continue;
           if (!bytes.empty() && bytes.size() + b.size() > static_cast<size_t>(p.partition_max_bytes())) break;
+          if (h.last_offset() >= hw) break;
           bytes.append(as_chars(b));
         }
         pr->set_records(std::move(bytes));
@@ -275,7 +285,7 @@ class fake_broker_state {
       *m->mutable_current_leader() = redirect.current_leader();
       return true;
     }
-    const int64_t hw = next_offset_[tp];
+    const int64_t hw = high_watermark_locked(tp, self);
     m->set_high_watermark(hw);
     if (offset < 0 || offset > hw) {
       m->set_error_code(v1::OFFSET_OUT_OF_RANGE);
@@ -288,6 +298,7 @@ class fake_broker_state {
     for (const auto& b : logs_[tp]) {
       const auto h = format::read_header(b);
       if (h.last_offset() < offset) continue;
+      if (h.last_offset() >= hw) break;
       if (!bytes.empty() && max_bytes > 0 && bytes.size() + b.size() > static_cast<size_t>(max_bytes)) break;
       bytes.append(as_chars(b));
       next = h.last_offset() + 1;
@@ -374,6 +385,12 @@ class fake_broker_state {
     return true;
   }
 
+  int64_t high_watermark_locked(const topic_partition& tp, int32_t self) {
+    const int64_t hw = next_offset_[tp];
+    if (self == lagging_broker_ && std::chrono::steady_clock::now() < lagging_until_) return std::min(hw, lagging_hw_);
+    return hw;
+  }
+
   bool known(const topic_partition& tp) const {
     auto it = topics_.find(tp.topic);
     return it != topics_.end() && tp.partition >= 0 && tp.partition < it->second;
@@ -408,6 +425,10 @@ class fake_broker_state {
       if (redirect_locked(tp, self, out)) return;
       if (fault == produce_fault::not_leader) {
         out->set_error_code(v1::NOT_LEADER_OR_FOLLOWER);
+        return;
+      }
+      if (fault == produce_fault::unknown_topic) {
+        out->set_error_code(v1::UNKNOWN_TOPIC_OR_PARTITION);
         return;
       }
       if (fault == produce_fault::too_large) {
@@ -464,6 +485,9 @@ class fake_broker_state {
   std::map<int32_t, int> produce_requests_by_;
   std::map<int32_t, int> fetches_by_;
   int32_t move_on_fault_ = -1;
+  int32_t lagging_broker_ = -1;
+  int64_t lagging_hw_ = 0;
+  std::chrono::steady_clock::time_point lagging_until_;
   mutable std::atomic<int> redirects_{0};
   std::atomic<bool> hints_{true};
   std::atomic<bool> fetch_stream_{false};
