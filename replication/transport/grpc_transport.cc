@@ -12,6 +12,12 @@
 #include "replication/transport/message_codec.h"
 
 namespace kappa::replication {
+namespace {
+
+// Keepalive ping interval and timeout of Peer connections, both ends.
+constexpr int kKeepaliveMs = 10'000;
+
+}  // namespace
 
 grpc_transport::impl::impl(grpc_transport_options o, handler h)
     : opts(std::move(o)), on_message(std::move(h)) {}
@@ -52,6 +58,12 @@ std::shared_ptr<grpc::Channel> grpc_transport::impl::make_channel(
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, opts.backoff_max_ms);
   // Our own connection, not one shared with other channels of the process.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // A peer that vanished without closing its connection (a partition, a
+  // dead host) is noticed within ~kKeepaliveMs * 2 instead of TCP's
+  // minutes; configure_server() lets the acceptor take these pings.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveMs);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveMs);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
@@ -211,6 +223,15 @@ grpc::Service* grpc_transport::service() { return &impl_->service; }
 void grpc_transport::configure_server(grpc::ServerBuilder& builder) {
   builder.SetMaxReceiveMessageSize(kGrpcMessageBytesMax);
   builder.SetMaxSendMessageSize(kGrpcMessageBytesMax);
+  // The dialers' keepalive pings on an idle stream must not count as abuse
+  // (gRPC's default allows one per 5 minutes, then closes the connection).
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+                             kKeepaliveMs / 2);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, 0);
+  // And the acceptor notices a vanished dialer the same way.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, kKeepaliveMs);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, kKeepaliveMs);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
 }
 
 grpc_transport::stats grpc_transport::get_stats() const {

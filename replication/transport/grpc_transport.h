@@ -22,10 +22,12 @@
 // enum value this build does not know) is dropped and logged; the stream
 // stays up.
 //
-// Lifetime: the grpc::Server that service() is registered on must be shut
-// down before the transport is destroyed (gRPC's rule for services).
-// shutdown() cancels every stream and waits until every reactor is done; the
-// destructor calls it. The handler is not called once shutdown() returns.
+// Lifetime: shutdown() cancels every stream and waits until every reactor is
+// done; the destructor calls it. The handler is not called once shutdown()
+// returns. The grpc::Server that service() is registered on must be shut
+// down before the transport is destroyed (gRPC's rule for services); call
+// shutdown() first, or Server::Shutdown waits for the peers' streams until
+// its deadline. Order: transport.shutdown(), server.Shutdown(), destroy.
 //
 // Thread safety: every method may be called from any thread, except that
 // shutdown() and the destructor must not be called from the handler. The
@@ -93,9 +95,10 @@ class grpc_transport final : public transport {
 
   // The Peer service to register on the broker's internal server.
   grpc::Service* service();
-  // Sets what the internal server needs for Peer streams (message size
-  // limits of kGrpcMessageBytesMax). Call it on the broker's internal
-  // ServerBuilder; gRPC's 4 MiB default would refuse large envelopes.
+  // Sets what the internal server needs for Peer streams: message size
+  // limits of kGrpcMessageBytesMax (gRPC's 4 MiB default would refuse large
+  // envelopes) and keepalive pings both ways (a vanished peer is noticed in
+  // ~20 s). Call it on the broker's internal ServerBuilder.
   static void configure_server(grpc::ServerBuilder& builder);
 
   stats get_stats() const;
