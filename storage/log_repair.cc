@@ -158,6 +158,26 @@ Status log_impl::reset(int64_t new_start) {
     KAPPA_RETURN_IF_ERROR(last->remove_files());
     KAPPA_RETURN_IF_ERROR(env_.sync_dir(dir_));
   }
+  // The one segment left starts at or past new_start: empty it instead, so
+  // a crash from here on finds no data of the old log there either.
+  if (segment_ptr s = segments_.back(); s->base_offset() >= new_start && s->readable_bytes() > 0) {
+    std::unique_lock st(state_mu_);
+    Status cut =
+        s->outside_mapping_refs() > 0 ? s->rewrite_prefix(0, reserve_bytes()) : s->truncate_file(0);
+    if (cut.ok()) cut = s->sync();
+    if (!cut.ok()) {
+      Status why = error(errc::log_failed,
+                         s->log_path() + ": reset cannot empty the segment: " + cut.message());
+      st.unlock();
+      fail(why);
+      return why;
+    }
+    s->publish(0);
+    s->rebuild_indexes(config_.index_interval_bytes, false);
+    std::erase(unsynced_, s);
+    log_end_.store(s->base_offset());
+    durable_end_.store(std::min(durable_end_.load(), s->base_offset()));
+  }
   // 2. The checkpoint of the empty log: from here a crash reopens empty at new_start.
   checkpoint cp;
   cp.clean = false;

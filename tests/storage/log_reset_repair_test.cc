@@ -159,3 +159,30 @@ TEST_CASE("a crash at any point of reset leaves the old log or the empty one",
 }
 
 }  // namespace kappa::storage::test
+
+namespace kappa::storage::test {
+
+TEST_CASE(
+    "a crash at any point of a reset to the log's own base leaves the old log or an empty one",
+    "[log][reset][crash]") {
+  for (uint64_t k = 0; k < 30; ++k) {
+    fault_fixture f;
+    {
+      auto l = open_log(f.fe, f.dir, small_config(64 << 10));  // one segment, base 0
+      append_n(*l, 10);
+      REQUIRE(l->flush().ok());
+      f.fe.fail_all_after(k);
+      (void)l->reset(0);
+      f.fe.crash();
+    }
+    auto l = open_log(f.fe, f.dir, small_config(64 << 10));
+    INFO("crash after " << k << " mutations: " << l->status().to_string());
+    REQUIRE(l->status().ok());
+    CHECK(l->log_start_offset() == 0);
+    const bool old_log = l->log_end_offset() == 20 && read_all(*l).size() == 10;
+    const bool empty = l->log_end_offset() == 0;
+    CHECK((old_log || empty));
+  }
+}
+
+}  // namespace kappa::storage::test
