@@ -11,6 +11,7 @@
 #include "replication/group/raft_group_impl.h"
 #include "replication/raft/errc.h"
 #include "storage/errc.h"
+#include "storage/metadata_file.h"
 
 namespace kappa::replication {
 
@@ -61,12 +62,20 @@ Result<std::shared_ptr<raft_group>> raft_group::create(group_options options, ex
   // voting until it again reaches the end it had.
   int64_t end_before = -1;
   if (Status st = log.status(); !st.ok()) {
-    KAPPA_ASSIGN_OR_RETURN(auto rep, log.repair_corruption());
+    auto repaired = log.repair_corruption();
+    if (!repaired.ok()) {
+      return Status(st.code(), "group " + name + ": the log is unusable (" + st.message() +
+                                   ") and cannot be repaired: " + repaired.status().message());
+    }
+    const storage::corruption_repair rep = *repaired;
     spdlog::warn(
         "group {}: log corruption ({}); truncated at offset {}, it ended at {} before the damage",
         name, st.message(), rep.truncated_at, rep.end_before);
     end_before = rep.end_before;
     im->recovering = true;
+  }
+  for (const std::string* path : {&im->opts.state_path, &im->opts.epoch_cache_path}) {
+    KAPPA_RETURN_IF_ERROR(env.create_dirs(storage::parent_dir(*path)));
   }
   KAPPA_ASSIGN_OR_RETURN(im->epochs, epoch_cache::open(env, im->opts.epoch_cache_path, log));
   if (im->epochs->rebuilt()) spdlog::info("group {}: epoch cache rebuilt from the log", name);
