@@ -80,6 +80,49 @@ TEST_CASE("remove_peer ends the stream and the removed node is refused", "[trans
   CHECK(n1.t().get_stats().streams_dialed == dialed);  // no more dialling
 }
 
+TEST_CASE("peer churn while traffic flows: streams end and come back, nothing leaks",
+          "[transport]") {
+  test_node n1(1), n2(2);
+  mesh({&n1, &n2});
+  REQUIRE(eventually([&] { return n1.t().connected(n2.id()); }));
+  std::atomic<bool> stop{false};
+  std::thread sender([&] {
+    for (uint64_t i = 0; i < 1'000'000 && !stop; ++i) {
+      n1.t().send("g", heartbeat(2, i));
+      n2.t().send("g", heartbeat(1, i));
+      if (i % 32 == 0) std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+  });
+  for (int round = 0; round < 30; ++round) {
+    switch (round % 3) {
+      case 0:  // the acceptor forgets the dialer and learns it again
+        n2.t().remove_peer(n1.id());
+        n2.t().set_peer(n1.as_peer());
+        break;
+      case 1:  // the dialer is pointed elsewhere and back
+        n1.t().set_peer({n2.id(), "127.0.0.1:1"});
+        n1.t().set_peer(n2.as_peer());
+        break;
+      case 2:  // the dialer forgets the acceptor and learns it again
+        n1.t().remove_peer(n2.id());
+        n1.t().set_peer(n2.as_peer());
+        break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(eventually([&] { return n1.t().connected(n2.id()) && n2.t().connected(n1.id()); }));
+  size_t before = n2.count();
+  REQUIRE(eventually([&] { return n2.count() > before + 100; }));  // traffic flows again
+  stop = true;
+  sender.join();
+  for (test_node* n : {&n1, &n2}) {
+    for (const received& r : n->got()) {
+      REQUIRE(r.m.to == n->id());
+      REQUIRE(r.m.from == (n == &n1 ? n2.id() : n1.id()));
+    }
+  }
+}
+
 TEST_CASE("shutdown while traffic flows is clean, and later sends are dropped", "[transport]") {
   auto n1 = std::make_unique<test_node>(1);
   auto n2 = std::make_unique<test_node>(2);
