@@ -5,6 +5,8 @@
 
 #include "proto/format/batch_validator.h"
 #include "replication/group/hard_state_file.h"
+#include "replication/raft/errc.h"
+#include "storage/errc.h"
 
 namespace kappa::replication::test {
 namespace {
@@ -534,6 +536,36 @@ TEST_CASE("random partitions, power cuts and restarts never lose or change a com
     CHECK(committed.size() > 10);
     require_identical_logs(c);
   }
+}
+
+}  // namespace kappa::replication::test
+
+namespace kappa::replication::test {
+
+TEST_CASE("propose refuses on a follower and refuses what is not one batch", "[group][cluster]") {
+  group_cluster c(3);
+  c.start(c.node(2));
+  c.start(c.node(3));
+  c.start(c.node(1), true);
+  test_node* l = c.wait_leader();
+  REQUIRE(l != nullptr);
+  REQUIRE(group_cluster::wait_until(
+      [&] { return c.node(l->id.value % 3 + 1).group->status().leader == l->id; }));
+  test_node& f = c.node(l->id.value % 3 + 1);
+  auto r = c.propose(f, 1, 1);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.status().code() == raft::errc::not_leader);
+  CHECK(r.status().message().find("leader is " + std::to_string(l->id.value)) != std::string::npos);
+  std::string b = data_batch(2, 3);
+  auto wrong_count = c.on_strand(*l, [&] { return l->group->propose(b, 5); });
+  CHECK(wrong_count.status().code() == storage::errc::invalid_batch);
+  std::string garbage = b;
+  garbage[garbage.size() - 1] ^= 1;
+  auto bad = c.on_strand(*l, [&] { return l->group->propose(garbage, 2); });
+  CHECK(bad.status().code() == storage::errc::invalid_batch);
+  auto ok = c.on_strand(*l, [&] { return l->group->propose(b, 2); });
+  CHECK(ok.ok());
+  REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
 }
 
 }  // namespace kappa::replication::test

@@ -150,3 +150,39 @@ TEST_CASE("epoch cache answers terms, trims, persists and rebuilds", "[group][ep
 }
 
 }  // namespace kappa::replication
+
+namespace kappa::replication {
+
+TEST_CASE("epoch cache drops entries past the log end and rebuilds when the last epoch disagrees",
+          "[group][epochs]") {
+  auto env = storage::new_mem_env(8 << 20);
+  auto lr = storage::log::open(*env, "/p", test_config());
+  REQUIRE(lr.ok());
+  auto& l = **lr;
+  {
+    auto ec = epoch_cache::open(*env, "/p/epochs", l);
+    REQUIRE(ec.ok());
+    append(l, **ec, data_batch(2), 1);  // 0..1
+    append(l, **ec, data_batch(2), 2);  // 2..3
+    append(l, **ec, data_batch(2), 5);  // 4..5
+  }
+  // The log lost its tail (a crash) but the cache file kept epoch 5.
+  REQUIRE(l.truncate_suffix(4).ok());
+  {
+    auto ec = epoch_cache::open(*env, "/p/epochs", l);
+    REQUIRE(ec.ok());
+    CHECK_FALSE((*ec)->rebuilt());
+    CHECK((*ec)->last_epoch() == raft::term_id(2));
+    // Batches of epoch 7 reach the log, but the cache never hears of them.
+    std::string b = data_batch(1);
+    format::stamp_batch(mutable_byte_view(reinterpret_cast<uint8_t*>(b.data()), b.size()), 4, 7);
+    REQUIRE(l.append_with_offsets(as_bytes(b)).ok());
+  }
+  auto ec = epoch_cache::open(*env, "/p/epochs", l);
+  REQUIRE(ec.ok());
+  CHECK((*ec)->rebuilt());
+  CHECK((*ec)->term_at(4) == raft::term_id(7));
+  CHECK((*ec)->term_at(3) == raft::term_id(2));
+}
+
+}  // namespace kappa::replication
