@@ -10,6 +10,8 @@
 #include "replication/controller/metadata_batches.h"
 #include "storage/errc.h"
 
+#include <spdlog/spdlog.h>
+
 namespace kappa::controller {
 
 Result<std::vector<voter>> parse_voters(const std::string& spec) {
@@ -125,6 +127,16 @@ void core::on_tick() {
   if (!is_voter && !apply_failed && now >= next_fetch && !fetch_in_flight) fetch_round();
 }
 
+namespace {
+// Waits (bounded) until the tasks queued on `ex` before now have run.
+void drain(const executor_fn& ex) {
+  auto p = std::make_shared<std::promise<void>>();
+  auto f = p->get_future();
+  ex([p] { p->set_value(); });
+  f.wait_for(std::chrono::seconds(2));
+}
+}  // namespace
+
 void core::shutdown() {
   {
     std::lock_guard lk(mu);
@@ -154,9 +166,22 @@ void core::shutdown() {
   });
   fut.wait_for(std::chrono::seconds(5));
   wake_fetch_waiters(true);
-  std::unique_lock lk(mu);
-  for (auto* ctx : client_calls) ctx->TryCancel();
-  inflight_cv.wait_for(lk, std::chrono::seconds(5), [this] { return client_calls.empty(); });
+  {
+    std::unique_lock lk(mu);
+    for (auto* ctx : client_calls) ctx->TryCancel();
+    inflight_cv.wait_for(lk, std::chrono::seconds(5), [this] { return client_calls.empty(); });
+  }
+  if (log) {
+    // The group's queued strand and flusher tasks may still reach the log
+    // (they hold the group, not the log): let them run out, then close it.
+    // Done here, not in the destructor, because the owner may stop its
+    // executors between the two.
+    drain(strand);
+    drain(flusher);
+    drain(strand);
+    Status st = log->close();
+    if (!st.ok()) spdlog::warn("controller: closing the metadata log: {}", st.to_string());
+  }
 }
 
 // --- controller ---
@@ -221,29 +246,10 @@ Result<std::unique_ptr<controller>> controller::start(controller_options o, exec
   return ctl;
 }
 
-namespace {
-// Waits (bounded) until the tasks queued on `ex` before now have run.
-void drain(const executor_fn& ex) {
-  auto p = std::make_shared<std::promise<void>>();
-  auto f = p->get_future();
-  ex([p] { p->set_value(); });
-  f.wait_for(std::chrono::seconds(5));
-}
-}  // namespace
-
 controller::~controller() {
   if (!impl_) return;
   shutdown();
-  auto& c = impl_->c;
-  if (c->log) {
-    // The group's queued strand and flusher tasks may still reach the log
-    // (they hold the group, not the log): let them run out before closing.
-    drain(c->strand);
-    drain(c->flusher);
-    drain(c->strand);
-    c->group.reset();
-    (void)c->log->close();
-  }
+  impl_->c->group.reset();
 }
 
 grpc::Service* controller::service() { return impl_->c->service.get(); }

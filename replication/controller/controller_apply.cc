@@ -64,6 +64,8 @@ void core::resolve_applied() {
 }
 
 void core::on_raft_apply(const raft::entry& e) {
+  // After shutdown the log may be closed: the image stays as it is.
+  if (stopping()) return;
   if (apply_failed || e.last_index.value < applied_end) return;  // applied already
   const int64_t before = image.offset;
   Status st;
@@ -99,6 +101,7 @@ void core::on_raft_truncate(int64_t from) {
 }
 
 void core::on_raft_role(const replication::group_status& st) {
+  if (stopping()) return;
   const bool leader =
       st.role == raft::role::leader && st.leader.value == static_cast<uint64_t>(opts.self);
   if (leader && !was_leader) {

@@ -15,6 +15,7 @@
 // none is in flight, and answers every held server call.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -61,9 +62,36 @@ struct pending_submit {
   std::function<void(Result<submit_result>)> done;
 };
 
+// A server call that may be answered later, from the strand, or by gRPC's
+// cancellation (a client gone, the server shutting down with a deadline):
+// whoever claims it first fills the response and finishes it, exactly once.
+// It owns itself until OnDone; holders keep it alive with a shared_ptr.
+class held_call final : public grpc::ServerUnaryReactor {
+ public:
+  static std::shared_ptr<held_call> make() {
+    auto c = std::shared_ptr<held_call>(new held_call());
+    c->self_ = c;
+    return c;
+  }
+  // True for the one caller that may fill the response and call finish().
+  bool claim() { return !claimed_.exchange(true); }
+  void finish(grpc::Status s) { Finish(std::move(s)); }
+  void OnCancel() override {
+    if (claim()) Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+  void OnDone() override {
+    auto last = std::move(self_);  // may destroy *this when this scope ends
+  }
+
+ private:
+  held_call() = default;
+  std::atomic<bool> claimed_{false};
+  std::shared_ptr<held_call> self_;
+};
+
 // A FetchMetadata call held until something is committed at from_offset.
 struct fetch_waiter {
-  grpc::ServerUnaryReactor* reactor = nullptr;
+  std::shared_ptr<held_call> call;
   const pb::FetchMetadataRequest* request = nullptr;
   pb::FetchMetadataResponse* response = nullptr;
   clock::time_point deadline;

@@ -210,12 +210,13 @@ void core::wake_fetch_waiters(bool expire_all) {
     }
   }
   for (auto& w : ready) {
+    if (!w.call->claim()) continue;  // cancelled meanwhile
     if (expire_all) {
-      w.reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "controller shutting down"));
+      w.call->finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "controller shutting down"));
       continue;
     }
     answer_fetch(*w.request, w.response);
-    w.reactor->Finish(grpc::Status::OK);
+    w.call->finish(grpc::Status::OK);
   }
 }
 

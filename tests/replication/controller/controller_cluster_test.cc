@@ -157,7 +157,7 @@ class cluster {
     for (const auto& v : voters_) add(v.id, v.internal_address);
     ticker_ = std::thread([this] {
       while (!stop_) {
-        {
+        if (!paused_) {
           std::lock_guard lk(mu_);
           for (auto& [_, n] : nodes_) n->ctl->tick();
         }
@@ -255,6 +255,13 @@ class cluster {
   std::map<int32_t, std::unique_ptr<node>> killed_;
   std::atomic<bool> stop_{false};
   std::thread ticker_;
+
+ public:
+  std::atomic<bool> paused_{false};  // no ticks: no timers fire anywhere
+  node& raw(int32_t id) {
+    std::lock_guard lk(mu_);
+    return *nodes_.at(id);
+  }
 };
 
 template <typename F>
@@ -442,4 +449,24 @@ TEST_CASE("OnImageSeesEveryCommittedChange", "[controller][cluster]") {
   REQUIRE(offsets.size() >= 2);
   CHECK(std::is_sorted(offsets.begin(), offsets.end()));
   CHECK(offsets.back() == cl.at(1).view().image->offset);
+}
+
+TEST_CASE("ServerShutdownFirstDoesNotHangOnHeldCalls", "[controller][cluster]") {
+  // The broker stops its internal server before the controller, and may
+  // stop ticking before that: a long poll held by a voter must not keep
+  // the server's shutdown waiting.
+  cluster cl(1);
+  REQUIRE(eventually([&] { return cl.agreed_leader() == 1; }, 10000ms));
+  REQUIRE(eventually([&] { return cl.at(1).view().image->brokers.size() == 1; }, 10000ms));
+  cl.add_non_voter(2);
+  REQUIRE(eventually([&] { return cl.images_equal() && cl.at(1).view().image->brokers.size() == 2; },
+                     10000ms));
+  std::this_thread::sleep_for(200ms);  // the non-voter is in a long poll now
+  cl.paused_ = true;
+  auto& n = cl.raw(1);
+  const auto t0 = std::chrono::steady_clock::now();
+  n.server->Shutdown(std::chrono::system_clock::now() + 200ms);
+  n.server->Wait();
+  CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+  cl.paused_ = false;
 }
