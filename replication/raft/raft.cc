@@ -42,6 +42,7 @@ node::node(const options& o)
       log_(*o.log, o.hard.commit, o.applied),
       term_(o.hard.term),
       vote_(o.hard.vote),
+      no_vote_until_(o.no_vote_until),
       rng_(o.seed) {
   config_history_.push_back({o.conf_index, term_id(0), o.conf});
   scan_config_entries();
@@ -196,6 +197,7 @@ void node::advance(const ready& rd) {
   if (!rd.entries.empty()) last = rd.entries.back().last_index;
   log_.stable_to(rd.restart_log, rd.truncate_from, last);
   if (!rd.committed_entries.empty()) log_.applied_to(rd.committed_entries.back().last_index);
+  if (!recovering()) no_vote_until_ = no_index;
   if (role_ == role::leader) {
     // The leader counts itself only for what it has persisted.
     auto self = prs_.find(opts_.id);

@@ -158,8 +158,9 @@ class node {
   const progress_map& progresses() const { return prs_; }
   node_id transfer_target() const { return lead_transferee_; }
   bool promotable() const { return config_.is_voter(opts_.id); }
-  // Whether the log is still short of options.no_vote_until.
-  bool recovering() const { return log_.last_index() < opts_.no_vote_until; }
+  // Whether the log is still short of options.no_vote_until. Once it got
+  // there, recovery is over for good (a later truncation does not restart it).
+  bool recovering() const { return log_.last_index() < no_vote_until_; }
 
  private:
   explicit node(const options& opts);
@@ -246,6 +247,7 @@ class node {
   hard_state prev_hard_;
   soft_state prev_soft_;
   bool ready_outstanding_ = false;
+  log_index no_vote_until_;  // options.no_vote_until until reached, then no_index
   std::mt19937_64 rng_;
 };
 

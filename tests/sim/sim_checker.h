@@ -46,6 +46,10 @@ class checker {
   // `start` (install_start): start - 1 must be committed with prev_term, and
   // what it drops at or after start must not be committed anywhere.
   std::string on_restart_log(const replica_view& r, log_index start, term_id prev_term);
+  // Storage damage outside the protocol: the replica lost a suffix of its
+  // log and its commit was lowered to match. Its own commit history starts
+  // afresh; what the group committed is still checked against everyone.
+  void on_damage(const replica_view& r) { cache_.erase(r.id); }
 
   // Committed entries known so far (by base offset), for the liveness check.
   const std::map<log_index, entry>& committed() const { return committed_; }

@@ -162,6 +162,8 @@ void cluster::process_ready(node_id id) {
     s.applied = e.last_index;
   }
   s.n->advance(rd);
+  // Recovery is over once the log is back at its mark (the runner records it).
+  if (!s.n->recovering()) s.opts.no_vote_until = no_index;
 }
 
 void cluster::crash_mid_ready(node_id id) {
@@ -197,6 +199,38 @@ void cluster::restart(node_id id) {
   o.seed = rng_();
   s.n = std::move(node::create(o)).value();
   ++s.life;
+}
+
+bool cluster::recovering(node_id id) const {
+  const sim_node& s = nodes_.at(id);
+  if (s.n) return s.n->recovering();
+  return s.log->last_index() < s.opts.no_vote_until;
+}
+
+bool cluster::restart_damaged(node_id id) {
+  sim_node& s = nodes_.at(id);
+  if (s.n) return false;
+  for (const auto& [other, o] : nodes_) {
+    if (recovering(other)) return false;
+  }
+  // The damage never reaches the recorded membership (the runner keeps it
+  // outside the log) nor below the log start.
+  std::vector<log_index> bases;
+  for (const entry& e : s.log->all()) {
+    if (e.base_index > s.opts.conf_index) bases.push_back(e.base_index);
+  }
+  if (bases.empty()) return false;
+  log_index mark = s.log->last_index();
+  KAPPA_ASSERT(s.log->truncate_from(pick(rng_, bases)).ok());
+  log_index last = s.log->last_index();
+  s.persisted.commit = std::min(s.persisted.commit, last);
+  s.applied = std::min(s.applied, last);
+  ++s.log_epoch;
+  checker_.on_damage(view(id, false));
+  s.opts.no_vote_until = mark;
+  ++damages_;
+  restart(id);
+  return true;
 }
 
 bool cluster::propose(node_id id) {

@@ -53,6 +53,12 @@ class cluster {
   // --- faults ---
   void crash(node_id id);
   void restart(node_id id);
+  // Restarts a crashed node whose recovery found a damaged range: its log
+  // loses a random suffix (committed entries too) and it rejoins with
+  // options.no_vote_until = its former last offset (protocol-aware
+  // recovery). Refused (false) while another node is still recovering,
+  // since a group can only rebuild what a majority still holds.
+  bool restart_damaged(node_id id);
   // Nodes on different sides cannot talk; an empty map heals.
   void partition(std::map<node_id, int> side) { side_ = std::move(side); }
   void set_network(network_faults f) { faults_ = f; }
@@ -85,6 +91,7 @@ class cluster {
   uint64_t truncations() const { return truncations_; }
   uint64_t compactions() const { return compactions_; }
   uint64_t log_restarts() const { return log_restarts_; }
+  uint64_t damages() const { return damages_; }
   const checker& history() const { return checker_; }
   // Violations seen by hooks (truncation) since the last check().
   std::vector<std::string>& pending() { return pending_; }
@@ -109,6 +116,8 @@ class cluster {
   bool connected(node_id a, node_id b) const;
   void truncate(node_id id, log_index from);
   void restart_log(node_id id, const log_start& ls);
+  // Whether the node may still lack committed entries it once held.
+  bool recovering(node_id id) const;
   // settled_known: no ready is outstanding, so has_ready() may be asked.
   replica_view view(node_id id, bool settled_known) const;
 
@@ -126,6 +135,7 @@ class cluster {
   uint64_t truncations_ = 0;
   uint64_t compactions_ = 0;
   uint64_t log_restarts_ = 0;
+  uint64_t damages_ = 0;
   checker checker_;
   std::vector<std::string> pending_;
 };

@@ -92,6 +92,16 @@ class runner {
     if (std::uniform_int_distribution<int>(0, 1)(compact_rng_) == 1) {
       compact_rate_ = std::uniform_real_distribution<double>(0.0, 0.1)(compact_rng_);
     }
+    // A quarter of the seeds damage logs: a restart now and then finds a
+    // damaged range and drops it, committed entries included; the node
+    // rejoins without voting (no_vote_until) until refilled. Those seeds
+    // make no membership changes: a group shrunk to two voters could not
+    // elect anyone while one of them is recovering (a liveness limit of
+    // protocol-aware recovery, not a safety one).
+    if (std::uniform_int_distribution<int>(0, 3)(compact_rng_) == 0) {
+      damage_rate_ = std::uniform_real_distribution<double>(0.05, 0.5)(compact_rng_);
+      rates_.membership = 0.0;
+    }
   }
 
   run_result run() {
@@ -104,6 +114,7 @@ class runner {
     res_.counts.truncations = c_.truncations();
     res_.counts.compactions = c_.compactions();
     res_.counts.log_restarts = c_.log_restarts();
+    res_.counts.damages = c_.damages();
     for (node_id id : c_.ids()) {
       if (c_.up(id))
         res_.counts.max_term = std::max(res_.counts.max_term, c_.get(id)->term().value);
@@ -164,9 +175,13 @@ class runner {
     if (chance(rng_, rates_.restart)) {
       node_id r = pick(rng_, ids);
       if (!c_.up(r)) {
-        c_.restart(r);
+        if (damage_rate_ > 0 && chance(compact_rng_, damage_rate_) && c_.restart_damaged(r)) {
+          step("restart with a damaged log");
+        } else {
+          c_.restart(r);
+          step("restart");
+        }
         ++res_.counts.restarts;
-        step("restart");
       }
     }
     if (chance(rng_, rates_.partition)) partition(ids);
@@ -279,6 +294,7 @@ class runner {
   std::mt19937_64 rng_;
   std::mt19937_64 compact_rng_;
   double compact_rate_ = 0.0;  // per fault tick; 0: this seed never compacts
+  double damage_rate_ = 0.0;   // per restart; 0: this seed never damages a log
   run_options opts_;
   fault_rates rates_{};
   int replicas_;  // drawn before the cluster, in this order, for replay
@@ -312,6 +328,7 @@ void run_counts::add(const run_counts& o) {
   truncations += o.truncations;
   compactions += o.compactions;
   log_restarts += o.log_restarts;
+  damages += o.damages;
   max_term = std::max(max_term, o.max_term);
 }
 
@@ -321,7 +338,8 @@ std::string run_counts::to_string() const {
          " partitions, " + std::to_string(transfers) + " transfers, " +
          std::to_string(membership_changes) + " membership changes, " +
          std::to_string(truncations) + " truncations, " + std::to_string(compactions) +
-         " compactions, " + std::to_string(log_restarts) + " log restarts, max term " +
+         " compactions, " + std::to_string(log_restarts) + " log restarts, " +
+         std::to_string(damages) + " damaged restarts, max term " +
          std::to_string(max_term);
 }
 

@@ -22,6 +22,7 @@ struct run_counts {
   uint64_t crashes = 0, mid_ready_crashes = 0, restarts = 0, partitions = 0;
   uint64_t transfers = 0, membership_changes = 0, truncations = 0, max_term = 0;
   uint64_t compactions = 0, log_restarts = 0;  // retention; install_start restarts
+  uint64_t damages = 0;  // restarts after a damaged log range (no_vote_until)
   void add(const run_counts& o);
   std::string to_string() const;
 };

@@ -59,6 +59,7 @@ void run_batch(uint64_t first, uint64_t count) {
     CHECK(counts.truncations > 0);
     CHECK(counts.compactions > 0);
     CHECK(counts.log_restarts > 0);
+    CHECK(counts.damages > 0);
   }
 }
 
