@@ -221,23 +221,27 @@ Result<std::unique_ptr<partition_manager>> partition_manager::open(const broker_
   m.set_partition_source([ip] {
     std::vector<partition_sample> out;
     std::shared_lock lk(ip->mu);
-    for (const auto& [id, p] : ip->partitions) {
-      partition_sample s{id.topic, id.partition, p->log_start_offset(), p->log_end_offset(),
-                         p->high_watermark(), p->segment_count(), int64_t(p->size_bytes())};
-      auto st = p->raft_status();
-      if (st.leader != raft::no_node) {
-        s.leader = int32_t(st.leader.value);
-        s.leader_epoch = int32_t(st.term.value);
-      }
-      s.is_leader = s.leader == ip->self->config_.node_id;
-      if (s.is_leader) {
-        s.voters = int32_t(st.membership.voters.size());
-        s.in_sync = int32_t(st.in_sync.size());
-      }
-      out.push_back(std::move(s));
-    }
+    for (const auto& [_, p] : ip->partitions) out.push_back(p->sample());
     return out;
   });
+  if (config.controller_voters.empty()) {
+    // A one-node cluster: its controller elects itself at once. Wait
+    // (bounded) until this broker is registered and live, so the first
+    // CreateTopics after the client port opens can place replicas.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    for (;;) {
+      auto v = i.ctl->view();
+      if (std::find(v.live.begin(), v.live.end(), config.node_id) != v.live.end() &&
+          v.image->brokers.count(config.node_id)) {
+        break;
+      }
+      if (std::chrono::steady_clock::now() >= deadline) {
+        spdlog::warn("node {}: not registered with its own controller after 5 s", config.node_id);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  }
   spdlog::info("node {}: internal listener on {}, controller voters {}", config.node_id,
                i.internal_address,
                config.controller_voters.empty() ? "(this node alone)" : config.controller_voters);
@@ -403,6 +407,11 @@ Status partition_manager::close() {
   if (i.transport) i.transport->shutdown();
   i.ctl_ptr.store(nullptr);
   if (i.ctl) i.ctl->shutdown();
+  {
+    // While the pools still run: each group stops and writes its state.
+    std::shared_lock lk(i.mu);
+    for (const auto& [_, p] : i.partitions) p->stop_replication();
+  }
   // Appends already queued finish (the pools run out of work, then stop).
   rt_->admin.join();
   rt_->workers.join();
