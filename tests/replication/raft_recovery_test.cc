@@ -68,12 +68,31 @@ TEST_CASE("recovery: a short log neither votes nor campaigns until it is refille
                    .log_term = term_id(1),
                    .index = log_index(2),
                    .entries = {make(1, 3, 5)},
-                   .commit = log_index(5)})
+                   .commit = log_index(2)})
               .ok());
   out = drain();
   REQUIRE(out.size() == 1);
   CHECK(out[0].type == message_type::append_resp);
   CHECK(out[0].index == log_index(5));
+  CHECK_FALSE(n->recovering());
+  // Recovery is over for good: a truncation below the mark (offsets 3..5
+  // are not committed) does not bring it back.
+  REQUIRE(n->step({.type = message_type::append,
+                   .from = node_id(1),
+                   .to = node_id(3),
+                   .term = term_id(2),
+                   .log_term = term_id(1),
+                   .index = log_index(2),
+                   .entries = {make(2, 3, 3)},
+                   .commit = log_index(2)})
+              .ok());
+  for (ready rd = n->get_ready();; rd = n->get_ready()) {
+    if (rd.truncate_from) REQUIRE(storage.truncate_from(*rd.truncate_from).ok());
+    REQUIRE(storage.append(rd.entries).ok());
+    n->advance(rd);
+    if (!n->has_ready()) break;
+  }
+  CHECK(n->log().last_index() == log_index(3));
   CHECK_FALSE(n->recovering());
   REQUIRE(n->step({.type = message_type::timeout_now,
                    .from = node_id(1),
