@@ -137,7 +137,9 @@ std::unique_ptr<grpc_transport> grpc_transport::create(grpc_transport_options op
 
 grpc_transport::grpc_transport(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 
-grpc_transport::~grpc_transport() { impl_->shutdown(); }
+grpc_transport::~grpc_transport() {
+  impl_->shutdown();
+}
 
 void grpc_transport::send(const group_name& group, raft::message m) {
   queued_message q;
@@ -189,7 +191,8 @@ void grpc_transport::set_peer(const peer& p) {
   ps.last_error.clear();
   if (ps.dialing) {  // a call to the old address: end it and redial at once
     ps.redial_now = true;
-    ps.dialing->close_locked(grpc::Status(grpc::StatusCode::CANCELLED, "the peer's address changed"));
+    ps.dialing->close_locked(
+        grpc::Status(grpc::StatusCode::CANCELLED, "the peer's address changed"));
   } else {
     ps.next_dial = std::chrono::steady_clock::now();
   }
@@ -201,8 +204,9 @@ void grpc_transport::remove_peer(raft::node_id id) {
   std::lock_guard lk(t.mu);
   auto it = t.peers.find(id);
   if (it == t.peers.end()) return;
-  grpc::Status why(grpc::StatusCode::CANCELLED,
-                   fmt::format("node {} is no longer a peer of node {}", id.value, t.opts.self.value));
+  grpc::Status why(
+      grpc::StatusCode::CANCELLED,
+      fmt::format("node {} is no longer a peer of node {}", id.value, t.opts.self.value));
   peer_state& p = it->second;
   if (p.stream) p.stream->close_locked(why);
   if (p.dialing) p.dialing->close_locked(why);
@@ -216,9 +220,13 @@ bool grpc_transport::connected(raft::node_id id) const {
   return it != impl_->peers.end() && it->second.stream != nullptr;
 }
 
-void grpc_transport::shutdown() { impl_->shutdown(); }
+void grpc_transport::shutdown() {
+  impl_->shutdown();
+}
 
-grpc::Service* grpc_transport::service() { return &impl_->service; }
+grpc::Service* grpc_transport::service() {
+  return &impl_->service;
+}
 
 void grpc_transport::configure_server(grpc::ServerBuilder& builder) {
   builder.SetMaxReceiveMessageSize(kGrpcMessageBytesMax);

@@ -45,7 +45,7 @@
 namespace grpc {
 class Service;
 class ServerBuilder;
-}
+}  // namespace grpc
 
 namespace kappa::replication {
 
@@ -68,9 +68,9 @@ class grpc_transport final : public transport {
   static constexpr int kGrpcMessageBytesMax = 64 << 20;
 
   struct stats {
-    uint64_t envelopes_sent = 0;      // envelopes with messages (Hello not counted)
-    uint64_t messages_sent = 0;       // messages put into those envelopes
-    uint64_t messages_dropped = 0;    // by send() (no stream, queue cap, no encoding) or stream loss
+    uint64_t envelopes_sent = 0;    // envelopes with messages (Hello not counted)
+    uint64_t messages_sent = 0;     // messages put into those envelopes
+    uint64_t messages_dropped = 0;  // by send() (no stream, queue cap, no encoding) or stream loss
     uint64_t envelopes_received = 0;  // envelopes after the Hello
     uint64_t messages_received = 0;   // messages delivered to the handler
     uint64_t messages_rejected = 0;   // received but undecodable (e.g. an unknown type)

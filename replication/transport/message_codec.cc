@@ -92,9 +92,13 @@ Status encode(Msg& m, pb::RaftMessage* out) {
 
 }  // namespace
 
-Status encode_message(const raft::message& m, pb::RaftMessage* out) { return encode(m, out); }
+Status encode_message(const raft::message& m, pb::RaftMessage* out) {
+  return encode(m, out);
+}
 
-Status encode_message(raft::message&& m, pb::RaftMessage* out) { return encode(m, out); }
+Status encode_message(raft::message&& m, pb::RaftMessage* out) {
+  return encode(m, out);
+}
 
 namespace {
 
@@ -121,7 +125,8 @@ Status decode(Msg& in, raft::message* out) {
     } else {
       return *in.mutable_entries();
     }
-  }();
+  }
+  ();
   size_t i = 0;
   for (auto& e : entries) KAPPA_RETURN_IF_ERROR(decode_entry(e, &out->entries[i++]));
   out->commit = raft::log_index(in.commit());
@@ -133,8 +138,12 @@ Status decode(Msg& in, raft::message* out) {
 
 }  // namespace
 
-Status decode_message(const pb::RaftMessage& in, raft::message* out) { return decode(in, out); }
+Status decode_message(const pb::RaftMessage& in, raft::message* out) {
+  return decode(in, out);
+}
 
-Status decode_message(pb::RaftMessage&& in, raft::message* out) { return decode(in, out); }
+Status decode_message(pb::RaftMessage&& in, raft::message* out) {
+  return decode(in, out);
+}
 
 }  // namespace kappa::replication

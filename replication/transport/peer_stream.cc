@@ -124,8 +124,9 @@ grpc::ServerBidiReactor<pb::Envelope, pb::Envelope>* peer_service::Connect(
   std::lock_guard lk(t_.mu);
   if (t_.shut) {
     ++t_.st.streams_refused;
-    return new refused_stream(grpc::Status(
-        grpc::StatusCode::UNAVAILABLE, fmt::format("node {} is shutting down", t_.opts.self.value)));
+    return new refused_stream(
+        grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                     fmt::format("node {} is shutting down", t_.opts.self.value)));
   }
   auto* s = new server_stream(t_);
   t_.live.insert(s);
@@ -133,7 +134,9 @@ grpc::ServerBidiReactor<pb::Envelope, pb::Envelope>* peer_service::Connect(
   return s;
 }
 
-void server_stream::start_locked() { StartRead(&in_); }
+void server_stream::start_locked() {
+  StartRead(&in_);
+}
 
 grpc::Status server_stream::accept_hello_locked(const pb::Hello* hello) {
   const raft::node_id self = t_.opts.self;
@@ -171,8 +174,9 @@ grpc::Status server_stream::accept_hello_locked(const pb::Hello* hello) {
   peer_stream* old = p.stream;
   p.stream = this;  // first, so closing the old one keeps the queue
   if (old) {
-    old->close_locked(grpc::Status(grpc::StatusCode::ABORTED,
-                                   fmt::format("replaced by a newer stream from node {}", id.value)));
+    old->close_locked(
+        grpc::Status(grpc::StatusCode::ABORTED,
+                     fmt::format("replaced by a newer stream from node {}", id.value)));
   }
   pb::Envelope reply;
   *reply.mutable_hello() = my_hello();
@@ -223,8 +227,7 @@ grpc::Status client_stream::accept_hello_locked(const pb::Hello* hello) {
   const pb::Hello& h = *hello;
   if (h.cluster_id() != t_.opts.cluster_id || h.node_id() != peer_.value) {
     refusal_ = fmt::format("the broker at {} is node {} of cluster '{}', not node {} of '{}'",
-                           p.address, h.node_id(), h.cluster_id(), peer_.value,
-                           t_.opts.cluster_id);
+                           p.address, h.node_id(), h.cluster_id(), peer_.value, t_.opts.cluster_id);
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, refusal_);
   }
   established_ = true;

@@ -17,9 +17,9 @@ using raft::node_id;
 using raft::term_id;
 
 constexpr message_type kAllTypes[] = {
-    message_type::pre_vote,  message_type::pre_vote_resp, message_type::vote,
-    message_type::vote_resp, message_type::append,        message_type::append_resp,
-    message_type::heartbeat, message_type::heartbeat_resp, message_type::timeout_now,
+    message_type::pre_vote,      message_type::pre_vote_resp,  message_type::vote,
+    message_type::vote_resp,     message_type::append,         message_type::append_resp,
+    message_type::heartbeat,     message_type::heartbeat_resp, message_type::timeout_now,
     message_type::install_start,
 };
 
@@ -32,7 +32,8 @@ raft::message sample(message_type t) {
   m.log_term = term_id(41);
   m.index = log_index(1'000'000'000'000);
   m.entries = {
-      {term_id(40), log_index(10), log_index(19), entry_type::normal, std::string("batch\0bytes", 11)},
+      {term_id(40), log_index(10), log_index(19), entry_type::normal,
+       std::string("batch\0bytes", 11)},
       {term_id(41), log_index(20), log_index(20), entry_type::noop, ""},
       {term_id(41), log_index(21), log_index(21), entry_type::config, "cfg"},
   };

@@ -112,7 +112,8 @@ class test_node {
 // their peers first, so no first dial is refused as "not a known peer" and
 // the dial counts the tests assert are exact.
 inline void mesh(std::vector<test_node*> nodes) {
-  std::sort(nodes.begin(), nodes.end(), [](test_node* a, test_node* b) { return b->id() < a->id(); });
+  std::sort(nodes.begin(), nodes.end(),
+            [](test_node* a, test_node* b) { return b->id() < a->id(); });
   for (test_node* a : nodes) {
     for (test_node* b : nodes) {
       if (a != b) a->t().set_peer(b->as_peer());

@@ -31,8 +31,7 @@ TEST_CASE("the dialer reconnects after the peer's server stops and restarts on i
   CHECK(n1.t().get_stats().streams_dialed >= 2);
 }
 
-TEST_CASE("a restarted dialer's new stream replaces its old one at the acceptor",
-          "[transport]") {
+TEST_CASE("a restarted dialer's new stream replaces its old one at the acceptor", "[transport]") {
   auto n1 = std::make_unique<test_node>(1);
   test_node n2(2);
   mesh({n1.get(), &n2});
@@ -50,7 +49,7 @@ TEST_CASE("a restarted dialer's new stream replaces its old one at the acceptor"
 TEST_CASE("a peer whose address changes is redialled at once", "[transport]") {
   test_node n1(1), n2(2);
   n2.t().set_peer(n1.as_peer());
-  n1.t().set_peer({n2.id(), "127.0.0.1:1"});  // nothing listens there
+  n1.t().set_peer({n2.id(), "127.0.0.1:1"});                     // nothing listens there
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // backoff grows to ~800 ms
   CHECK_FALSE(n1.t().connected(n2.id()));
   auto before = std::chrono::steady_clock::now();

@@ -16,8 +16,7 @@ raft::message append_with(uint64_t to, size_t payload_bytes, uint64_t term) {
   return m;
 }
 
-TEST_CASE("1000 heartbeats sent at once leave in far fewer envelopes and in order",
-          "[transport]") {
+TEST_CASE("1000 heartbeats sent at once leave in far fewer envelopes and in order", "[transport]") {
   test_node n1(1), n2(2);
   mesh({&n1, &n2});
   REQUIRE(eventually([&] { return n1.t().connected(n2.id()); }));
@@ -55,8 +54,7 @@ TEST_CASE("over the queue cap, sends are dropped and counted", "[transport]") {
   CHECK(n2.count() == s1.messages_sent);
 }
 
-TEST_CASE("messages to an unknown or unconnected peer are dropped and counted",
-          "[transport]") {
+TEST_CASE("messages to an unknown or unconnected peer are dropped and counted", "[transport]") {
   test_node n1(1);
   n1.t().send("g", heartbeat(7));  // not a peer
   n1.t().set_peer({raft::node_id(2), "127.0.0.1:1"});
