@@ -122,13 +122,10 @@ Status metadata_cache::ensure(const std::string& topic, int64_t deadline_ms) {
       known = it != topics_.end() && !it->second.partitions.empty();
       if (known) tracked_.insert(topic);
     }
-    if (known) {
-      // The partition count is all a caller needs now; leaders that moved
-      // are the background threads' business (rate-limited, not one
-      // Metadata RPC per send() during a failover).
-      maybe_refresh();
-      return Status();
-    }
+    // The partition count is all a caller needs now; leaders that moved
+    // are the background threads' business (maybe_refresh: rate-limited),
+    // so send() does not wait for Metadata during a failover.
+    if (known) return Status();
     last = refresh({topic});
     if (last.ok()) {
       std::lock_guard lock(mu_);

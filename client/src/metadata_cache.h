@@ -39,10 +39,10 @@ class metadata_cache {
   // One Metadata RPC for `topics` (plus the ones already tracked), tried on
   // each known broker until one answers. Stores what it learns.
   Status refresh(const std::vector<std::string>& topics);
-  // Returns once `topic` has a partition count, or fails at deadline_ms
-  // (steady clock) with the last error. Blocks (refreshing with backoff)
-  // only while the topic is unknown; for a known topic whose leaders are
-  // stale or old it at most triggers a rate-limited refresh.
+  // Returns once `topic` has a partition count (and tracks it), or fails at
+  // deadline_ms (steady clock) with the last error. Blocks (refreshing
+  // with backoff) only while the topic is unknown: stale or old leaders of
+  // a known topic are left to maybe_refresh().
   Status ensure(const std::string& topic, int64_t deadline_ms);
   // Refreshes (tracking `topics` too) when a tracked topic is missing, a
   // partition is stale or leaderless, or a refresh was requested, and the
