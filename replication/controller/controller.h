@@ -21,7 +21,18 @@
 // partition, epoch). The leader keeps liveness (a broker is live if it
 // heartbeated within 3 s) and the partition leader table in memory, not in
 // the log, and answers each heartbeat with both, so every broker can answer
-// Metadata for partitions it does not host.
+// Metadata for partitions it does not host. A report of an older epoch than
+// the table's is ignored; an entry whose leader is no longer live is told
+// with leader -1 (offline). A new controller leader counts every registered
+// broker live for one window, until heartbeats reach it. Placement uses the
+// live brokers that are registered: a broker is placed on only once its
+// first heartbeat's registration has committed.
+//
+// Answers: submit() answers once the records are committed AND applied to
+// this broker's image (a forwarded command waits for the local image to
+// catch up, bounded by the deadline). A command retried across a leader
+// change may have committed the first time (e.g. a second create_topic then
+// answers topic_already_exists).
 //
 // Time: every timer (heartbeats, retries, deadlines, long polls) is checked
 // on tick(), which the broker calls every 50 ms (the Raft tick).

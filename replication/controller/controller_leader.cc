@@ -3,6 +3,8 @@
 // FetchMetadata from the local log (any voter).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "replication/controller/controller_core.h"
 #include "replication/controller/errc.h"
 #include "replication/controller/metadata_batches.h"
@@ -162,7 +164,15 @@ void core::handle_heartbeat(const pb::HeartbeatRequest& req, pb::HeartbeatRespon
         static_cast<size_t>(key.second) >= t->second.partitions.size()) {
       continue;
     }
-    wire::to_proto(e, resp->add_leaders());
+    auto* out = resp->add_leaders();
+    wire::to_proto(e, out);
+    if (!std::binary_search(live.begin(), live.end(), e.leader)) {
+      // Its leader stopped heartbeating and nobody reported a newer
+      // leadership: offline (clients see LEADER_NOT_AVAILABLE, not a dead
+      // address).
+      out->set_leader(-1);
+      out->clear_in_sync();
+    }
   }
 }
 

@@ -399,7 +399,7 @@ TEST_CASE("HeartbeatsCarryLivenessAndPartitionLeaders", "[controller][cluster]")
   // the higher epoch stays.
   std::atomic<int64_t> epoch{5};
   cl.set_reporter(b, [&epoch, b] {
-    return std::vector<kc::leader_entry>{{"t", 0, b, epoch.load(), {b}}};
+    return std::vector<kc::leader_entry>{{"t", 0, b, epoch.load(), {b}}, {"t", 1, b, 3, {b}}};
   });
   auto told = [&](int32_t on, int64_t e) {
     for (const auto& l : cl.at(on).view().leaders) {
@@ -427,6 +427,13 @@ TEST_CASE("HeartbeatsCarryLivenessAndPartitionLeaders", "[controller][cluster]")
     auto live = cl.at(a).view().live;
     return std::find(live.begin(), live.end(), b) == live.end();
   }, 8000ms));
+  // b's last leadership (t-1) is reported offline, not at a dead address.
+  REQUIRE(eventually([&] {
+    for (const auto& l : cl.at(a).view().leaders) {
+      if (l.topic == "t" && l.partition == 1) return l.leader == -1 && l.epoch == 3;
+    }
+    return false;
+  }, 3000ms));
   // Placement then uses only the live brokers.
   auto st = submit(cl.at(a), kc::create_topic_command{"three", 1, 3, {}});
   CHECK(st.code() == kc::make_error_code(kc::errc::invalid_replication_factor));
