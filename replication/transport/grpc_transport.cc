@@ -162,6 +162,15 @@ void grpc_transport::send(const group_name& group, raft::message m) {
   }
   peer_state& p = it->second;
   q.bytes = q.gm.ByteSizeLong();
+  if (q.bytes > kMessageBytesMax) {
+    // gRPC would fail the write and with it the stream, on every retry.
+    ++t.st.messages_dropped;
+    spdlog::error(
+        "transport: node {}: dropping a {}-byte message of group {} to node {}: over "
+        "the {}-byte limit",
+        t.opts.self.value, q.bytes, group, to.value, kMessageBytesMax);
+    return;
+  }
   if (p.queue_bytes + q.bytes > t.opts.max_queue_bytes) {
     ++t.st.messages_dropped;
     return;

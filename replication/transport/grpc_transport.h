@@ -66,6 +66,9 @@ class grpc_transport final : public transport {
   // gRPC max send/receive message size on both ends: an envelope plus one
   // message carrying a maximum-size batch fits with room to spare.
   static constexpr int kGrpcMessageBytesMax = 64 << 20;
+  // A single encoded message over this is dropped by send() (counted and
+  // logged): it could never leave. Raft bounds its appends far below.
+  static constexpr size_t kMessageBytesMax = kGrpcMessageBytesMax - (1 << 20);
 
   struct stats {
     uint64_t envelopes_sent = 0;    // envelopes with messages (Hello not counted)

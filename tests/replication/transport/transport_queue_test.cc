@@ -54,6 +54,18 @@ TEST_CASE("over the queue cap, sends are dropped and counted", "[transport]") {
   CHECK(n2.count() == s1.messages_sent);
 }
 
+TEST_CASE("a message too large for the wire is dropped; the stream stays up", "[transport]") {
+  test_node n1(1), n2(2);
+  mesh({&n1, &n2});
+  REQUIRE(eventually([&] { return n1.t().connected(n2.id()); }));
+  n1.t().send("g", append_with(2, grpc_transport::kMessageBytesMax, 1));
+  CHECK(n1.t().get_stats().messages_dropped == 1);
+  n1.t().send("g", heartbeat(2, 2));
+  REQUIRE(eventually([&] { return n2.count() == 1; }));
+  CHECK(n2.got()[0].m.term == raft::term_id(2));
+  CHECK(n1.t().get_stats().streams_dialed == 1);
+}
+
 TEST_CASE("messages to an unknown or unconnected peer are dropped and counted", "[transport]") {
   test_node n1(1);
   n1.t().send("g", heartbeat(7));  // not a peer
