@@ -1,6 +1,7 @@
-// kappad: the Kappa broker. Startup: flags, logging, metrics, data dir
-// (locked: a second kappad on it exits at once), topics and partitions, the
-// gRPC server. SIGTERM/SIGINT: stop accepting, let in-flight calls finish,
+// kappad: the Kappa broker, a cluster member (alone, a one-node cluster).
+// Startup: flags, logging, metrics, data dir (locked: a second kappad on it
+// exits at once), the cluster machinery (transport, controller, internal
+// listener; see partition_manager.h), the client gRPC server. SIGTERM/SIGINT: stop accepting, let in-flight calls finish,
 // flush, snapshot producer state, close every log cleanly, exit 0.
 #include <signal.h>
 #include <spdlog/spdlog.h>

@@ -1,5 +1,6 @@
 // AlterConfigs: incremental (set some, reset some to defaults), validated
-// as a whole before anything changes. Runs on the admin pool.
+// as a whole before anything changes, committed through the controller;
+// every broker applies it to its replicas. Runs on the admin pool.
 #include "broker/api/services.h"
 #include "broker/topic_name.h"
 

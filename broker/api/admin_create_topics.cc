@@ -1,5 +1,7 @@
-// CreateTopics: validates name, partitions, replication factor and configs;
-// persists the topic, then opens its partitions. Runs on the admin pool.
+// CreateTopics: validates name, partitions, replication factor (at most the
+// live brokers) and configs here, then the controller places the replicas and
+// commits the topic; answers once this broker's replicas of it are open and
+// know a leader (bounded). Runs on the admin pool.
 #include "broker/api/services.h"
 
 namespace kappa::broker {

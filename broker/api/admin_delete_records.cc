@@ -1,7 +1,9 @@
 // DeleteRecords: moves partitions' log start offsets forward (on each
-// partition's strand); answers when every partition is done.
+// partition's strand, on its leader); answers when every partition is done.
+// A partition not hosted here answers NOT_LEADER_OR_FOLLOWER.
 #include <atomic>
 
+#include "broker/api/leader_hint.h"
 #include "broker/api/services.h"
 #include "broker/errc.h"
 #include "broker/topic_name.h"
@@ -44,8 +46,9 @@ grpc::ServerUnaryReactor* admin_service::DeleteRecords(grpc::CallbackServerConte
         continue;
       }
       if (!p) {
-        fail(error(errc::unknown_topic_or_partition,
-                   "unknown topic or partition " + t.topic() + "-" + std::to_string(dp.partition())));
+        // No replica here: the leader elsewhere does it (or the partition
+        // does not exist).
+        fail(missing_replica(pm_, t.topic(), dp.partition()));
         continue;
       }
       op->remaining.fetch_add(1);

@@ -1,5 +1,6 @@
-// DeleteTopics: removes the topic from the store (durably, first), then
-// retires and deletes its partitions. Runs on the admin pool.
+// DeleteTopics: the controller commits the deletion; every broker then
+// retires and deletes its replicas (this one before answering, so the name
+// can be reused at once). Runs on the admin pool.
 #include "broker/api/services.h"
 #include "broker/topic_name.h"
 

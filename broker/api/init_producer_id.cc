@@ -1,5 +1,6 @@
-// InitProducerId: a fresh producer id (epoch 0) from the persisted counter,
-// or the same id with its epoch bumped (fencing older instances).
+// InitProducerId: a fresh producer id (epoch 0) from this broker's block of
+// ids (blocks come from the controller; see broker/producer_ids.h), or the
+// same id with its epoch bumped (fencing older instances).
 #include <limits>
 
 #include "broker/api/services.h"
@@ -20,7 +21,7 @@ grpc::ServerUnaryReactor* broker_service::InitProducerId(grpc::CallbackServerCon
     timer.finish(reactor, grpc::Status::OK);
     return reactor;
   }
-  // The counter may fsync a new id block: off the gRPC thread.
+  // A new id block waits for the controller: off the gRPC thread.
   run_blocking(pm_, [this, reactor, req, resp, timer] {
     const bool bump = req->producer_id() >= 0 && req->producer_epoch() >= 0 &&
                       req->producer_epoch() < std::numeric_limits<int16_t>::max() - 1;
