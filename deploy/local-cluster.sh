@@ -46,7 +46,7 @@ pid_of() {
 # True when broker $1's pid file names a live kappad.
 running() {
   local pid; pid=$(pid_of "$1")
-  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && grep -q kappad "/proc/$pid/cmdline" 2>/dev/null
+  [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null && grep -q kappad "/proc/$pid/cmdline" 2>/dev/null || return 1
   # A killed broker whose parent is gone may linger as a zombie until reaped.
   [[ $(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null) != Z ]]
 }
