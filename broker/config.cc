@@ -57,8 +57,8 @@ parse_outcome parse_flags(int argc, const char* const* argv) {
                  "Partitions of a topic created without a count")
       ->capture_default_str()->check(CLI::Range(1, 10000))->group(topics);
   app.add_option("--default-replication-factor", c.default_replication_factor,
-                 "Replication factor of a topic created without one (1 on a single node)")
-      ->capture_default_str()->check(CLI::Range(1, 1))->group(topics);
+                 "Replication factor of a topic created without one (at most the live brokers)")
+      ->capture_default_str()->check(CLI::Range(1, 32))->group(topics);
   app.add_option("--log-retention-ms", c.default_log.retention_ms,
                  "retention.ms: delete segments older than this (-1 = forever)")
       ->capture_default_str()->check(CLI::Range(int64_t{-1}, INT64_MAX))->group(topics);
