@@ -67,11 +67,30 @@ std::shared_ptr<grpc::Channel> grpc_transport::impl::make_channel(
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
+void grpc_transport::impl::bury_locked(std::shared_ptr<grpc::Channel> ch) {
+  if (ch) dead_channels.push_back(std::move(ch));
+}
+
+void grpc_transport::impl::empty_graveyard(std::unique_lock<std::mutex>& lk) {
+  auto streams = std::move(dead_streams);
+  auto channels = std::move(dead_channels);
+  dead_streams.clear();
+  dead_channels.clear();
+  lk.unlock();
+  streams.clear();  // before the channels: a stream's context refers to its channel
+  channels.clear();
+  lk.lock();
+}
+
 // Starts a call to every dialable peer whose backoff has expired; sleeps
 // until the next one expires or something changes.
 void grpc_transport::impl::dial_loop() {
   std::unique_lock lk(mu);
   while (!shut) {
+    if (!dead_streams.empty() || !dead_channels.empty()) {
+      empty_graveyard(lk);
+      continue;
+    }
     auto now = std::chrono::steady_clock::now();
     auto wake = now + std::chrono::hours(1);
     std::vector<client_stream*> started;
@@ -118,6 +137,7 @@ void grpc_transport::impl::shutdown() {
   if (dialer.joinable()) dialer.join();
   std::unique_lock lk(mu);
   cv.wait(lk, [&] { return live.empty(); });
+  empty_graveyard(lk);
   shutdown_done = true;
   cv.notify_all();
 }
@@ -195,6 +215,7 @@ void grpc_transport::set_peer(const peer& p) {
   }
   ps.address = p.address;
   if (!(t.opts.self < p.id)) return;  // the peer dials us; its address is informational
+  t.bury_locked(std::move(ps.channel));
   ps.channel = t.make_channel(p.address);
   ps.backoff_ms = t.opts.backoff_min_ms;
   ps.last_error.clear();
@@ -220,6 +241,7 @@ void grpc_transport::remove_peer(raft::node_id id) {
   if (p.stream) p.stream->close_locked(why);
   if (p.dialing) p.dialing->close_locked(why);
   t.drop_queue_locked(p);
+  t.bury_locked(std::move(p.channel));
   t.peers.erase(it);
 }
 

@@ -6,6 +6,13 @@
 // outstanding read touches. gRPC runs reactions on its own threads, never
 // inline from StartRead/StartWrite/Finish/TryCancel, so those are called with
 // mu held. The handler is called without mu.
+//
+// Channels are never destroyed on a gRPC callback thread: in gRPC 1.51 the
+// last grpc::Channel (or Server) of the process going away there shuts down
+// and frees the shared callback completion queue under the very thread that
+// is polling it (a double free seen under ASan). So channels no longer
+// needed, and finished client streams (their ClientContext holds the channel
+// too), go to the graveyard, emptied by the dial thread and by shutdown().
 #pragma once
 
 #include <chrono>
@@ -17,6 +24,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
 
@@ -70,6 +78,11 @@ struct grpc_transport::impl {
   // Drops p's queued messages (counted).
   void drop_queue_locked(peer_state& p);
   std::shared_ptr<grpc::Channel> make_channel(const std::string& address) const;
+  // Keeps `ch` alive until a thread of ours can drop it. REQUIRES: mu held.
+  void bury_locked(std::shared_ptr<grpc::Channel> ch);
+  // Destroys what the graveyard holds, without mu. REQUIRES: `lk` holds mu;
+  // it holds it again on return.
+  void empty_graveyard(std::unique_lock<std::mutex>& lk);
   void dial_loop();
   void shutdown();
 
@@ -83,6 +96,8 @@ struct grpc_transport::impl {
   bool shut = false;
   bool shutdown_done = false;
   grpc_transport::stats st;
+  std::vector<std::shared_ptr<grpc::Channel>> dead_channels;
+  std::vector<std::unique_ptr<client_stream>> dead_streams;  // after their OnDone
   peer_service service{*this};
   std::thread dialer;
 };
@@ -150,6 +165,7 @@ class server_stream final : public grpc::ServerBidiReactor<pb::Envelope, pb::Env
   grpc::Status accept_hello_locked(const pb::Hello* h) override;
 };
 
+// Destroyed by the transport, not by itself (see the graveyard above).
 class client_stream final : public grpc::ClientBidiReactor<pb::Envelope, pb::Envelope>,
                             public peer_stream {
  public:

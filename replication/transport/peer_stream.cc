@@ -264,9 +264,11 @@ void client_stream::OnDone(const grpc::Status& s) {
         p.backoff_ms = std::min(p.backoff_ms * 2, t_.opts.backoff_max_ms);
       }
     }
+    // Not `delete this`: that could drop the process's last channel on
+    // this gRPC thread. The dial loop or shutdown() destroys it.
+    t_.dead_streams.emplace_back(this);
     on_done_locked();  // notifies the dial loop too
   }
-  delete this;
 }
 
 }  // namespace kappa::replication
