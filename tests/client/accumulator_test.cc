@@ -143,3 +143,28 @@ TEST_CASE("a retried batch keeps its sequence and goes alone, ahead of newer bat
   CHECK(fresh[0]->attempts == 0);
   CHECK(fresh[0]->base_sequence > sequences.back());
 }
+
+TEST_CASE("without idempotence, retried batches still go out in send order", "[client][producer]") {
+  accumulator acc({.batch_bytes = 200, .linger_ms = 0, .max_in_flight_per_partition = 5, .seed = 1});
+  for (int i = 0; i < 20; ++i) add(acc, "t", 0, std::nullopt, 100, 0);
+  auto sent = acc.drain(0, true, always, -1);  // no producer id: no sequences
+  REQUIRE(sent.size() == 5);
+  std::vector<uint64_t> ids;
+  for (auto& b : sent) {
+    CHECK(b->base_sequence == -1);
+    b->attempts = 1;
+    ids.push_back(b->id);
+  }
+  // A broken stream re-queues them oldest first, as the producer does;
+  // ordering by sequence (all -1) would reverse them.
+  for (size_t i = 0; i < sent.size(); ++i) acc.retry(std::move(sent[i]), 100);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    auto again = acc.drain(100, true, always, -1);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0]->id == ids[i]);
+    acc.complete(*again[0], true);
+  }
+  auto fresh = acc.drain(100, true, always, -1);
+  REQUIRE_FALSE(fresh.empty());
+  CHECK(fresh[0]->id > ids.back());
+}

@@ -15,6 +15,11 @@
 // at most one chunk per partition arriving. poll() decodes outside the
 // consumer's lock, so fetching goes on while it does.
 //
+// Leader changes are followed transparently: a fetch answered with
+// NOT_LEADER_OR_FOLLOWER (its leader hint is applied), LEADER_NOT_AVAILABLE
+// or a transport failure is re-issued at the new leader from the next
+// offset to fetch; no offset is returned twice or skipped.
+//
 // Thread safety: all methods are safe to call concurrently, but a consumer
 // is meant to be driven by one thread (positions move with poll(); a second
 // concurrent poll() waits for the first, up to its own timeout).

@@ -12,6 +12,12 @@
 // Exactly-once delivery per partition (idempotence, on by default with acks
 // leader/all): each batch carries the producer id and a sequence number and
 // a retry resends the same bytes, so the broker drops duplicates.
+// Failover: a partition whose leader moves (NOT_LEADER_OR_FOLLOWER and its
+// leader hint, LEADER_NOT_AVAILABLE during an election, a leader that dies,
+// NOT_ENOUGH_REPLICAS, timeouts) is re-routed and retried with backoff until
+// delivery_timeout_ms, in order and with unchanged sequences: a batch that
+// did commit before the failure is answered as a duplicate with its
+// original offset. The application sees one report per record.
 #pragma once
 
 #include <cstddef>
