@@ -74,6 +74,7 @@ bool is_retriable(std::error_code code) {
     case client_errc::fenced_leader_epoch:
     case client_errc::unknown_leader_epoch:
     case client_errc::transport:
+    case client_errc::timeout:  // an RPC deadline: a hung or vanished broker
       return true;
     default:
       return false;

@@ -65,8 +65,8 @@ inline Status client_error(client_errc e, std::string message) {
 }
 
 // True when the error is transient and the same request may succeed later
-// (leader moved, broker unreachable, timed out on the broker...). libkappa
-// already retries these internally until its deadlines pass.
+// (leader moved, broker unreachable, timed out on the broker or waiting for
+// it...). libkappa already retries these internally until its deadlines pass.
 bool is_retriable(std::error_code code);
 
 }  // namespace kappa
