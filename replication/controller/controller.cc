@@ -30,8 +30,9 @@ Result<std::vector<voter>> parse_voters(const std::string& spec) {
     const std::string id_part = at == std::string::npos ? "" : item.substr(0, at);
     const std::string addr = at == std::string::npos ? "" : item.substr(at + 1);
     int32_t id = 0;
-    bool id_ok = !id_part.empty() && id_part.size() <= 9 &&
-                 std::all_of(id_part.begin(), id_part.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool id_ok =
+        !id_part.empty() && id_part.size() <= 9 &&
+        std::all_of(id_part.begin(), id_part.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (id_ok) id = std::stoi(id_part);
     const size_t colon = addr.rfind(':');
     if (!id_ok || id <= 0 || colon == std::string::npos || colon == 0 || colon + 1 == addr.size()) {
@@ -200,7 +201,8 @@ Result<std::unique_ptr<controller>> controller::start(controller_options o, exec
     c->voter_addresses[v.id] = v.internal_address;
     c->voter_ids.push_back(v.id);
     if (v.id == c->opts.self) c->is_voter = true;
-    if (v.id != c->opts.self) net.set_peer({raft::node_id(static_cast<uint64_t>(v.id)), v.internal_address});
+    if (v.id != c->opts.self)
+      net.set_peer({raft::node_id(static_cast<uint64_t>(v.id)), v.internal_address});
   }
   std::sort(c->voter_ids.begin(), c->voter_ids.end());
   c->service = std::make_unique<controller_service>(c);
@@ -222,7 +224,8 @@ Result<std::unique_ptr<controller>> controller::start(controller_options o, exec
     g.env = c->opts.env;
     g.state_path = dir + "/raft.state";
     g.epoch_cache_path = dir + "/leader-epoch-checkpoint";
-    for (int32_t v : c->voter_ids) g.initial.voters.push_back(raft::node_id(static_cast<uint64_t>(v)));
+    for (int32_t v : c->voter_ids)
+      g.initial.voters.push_back(raft::node_id(static_cast<uint64_t>(v)));
     g.durable = c->opts.durable;
     g.seed = static_cast<uint64_t>(c->opts.self) * 7919 + 17;
 
@@ -237,8 +240,8 @@ Result<std::unique_ptr<controller>> controller::start(controller_options o, exec
     l.on_role = [weak](const replication::group_status& st) {
       if (auto s = weak.lock()) s->on_raft_role(st);
     };
-    KAPPA_ASSIGN_OR_RETURN(c->group, replication::raft_group::create(std::move(g), c->strand,
-                                                                      c->flusher, net, std::move(l)));
+    KAPPA_ASSIGN_OR_RETURN(c->group, replication::raft_group::create(
+                                         std::move(g), c->strand, c->flusher, net, std::move(l)));
   }
 
   auto ctl = std::unique_ptr<controller>(new controller());
@@ -252,7 +255,9 @@ controller::~controller() {
   impl_->c->group.reset();
 }
 
-grpc::Service* controller::service() { return impl_->c->service.get(); }
+grpc::Service* controller::service() {
+  return impl_->c->service.get();
+}
 
 void controller::step(raft::message m) {
   if (impl_->c->group) impl_->c->group->step(std::move(m));
@@ -313,6 +318,8 @@ void controller::set_leader_reporter(std::function<std::vector<leader_entry>()> 
   impl_->c->reporter = std::move(f);
 }
 
-void controller::shutdown() { impl_->c->shutdown(); }
+void controller::shutdown() {
+  impl_->c->shutdown();
+}
 
 }  // namespace kappa::controller

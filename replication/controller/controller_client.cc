@@ -22,13 +22,16 @@ std::chrono::system_clock::time_point grpc_deadline(clock::time_point t) {
          std::chrono::duration_cast<std::chrono::system_clock::duration>(t - clock::now());
 }
 
-Status shutting_down() { return error(errc::not_controller, "controller shutting down"); }
+Status shutting_down() {
+  return error(errc::not_controller, "controller shutting down");
+}
 }  // namespace
 
 std::shared_ptr<pb::Controller::Stub> core::stub(const std::string& address) {
   std::lock_guard lk(mu);
   auto& s = stubs[address];
-  if (!s) s = pb::Controller::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  if (!s)
+    s = pb::Controller::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   return s;
 }
 
@@ -59,9 +62,10 @@ void core::submit_anywhere(command cmd, clock::time_point deadline,
     submit_local(cmd, deadline, [this, cmd, deadline, done](Result<submit_result> r) mutable {
       if (!r.ok() && r.status().code() == errc::not_controller && clock::now() < deadline &&
           !stopping()) {
-        after(kRetryDelay, [this, cmd = std::move(cmd), deadline, done = std::move(done)]() mutable {
-          submit_anywhere(std::move(cmd), deadline, std::move(done));
-        });
+        after(kRetryDelay,
+              [this, cmd = std::move(cmd), deadline, done = std::move(done)]() mutable {
+                submit_anywhere(std::move(cmd), deadline, std::move(done));
+              });
         return;
       }
       done(std::move(r));
@@ -104,19 +108,19 @@ void core::forward(std::shared_ptr<pb::SubmitRequest> req, clock::time_point dea
   };
   auto c = std::make_shared<call>();
   c->ctx.set_deadline(grpc_deadline(deadline));
-  req->set_timeout_ms(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count());
+  req->set_timeout_ms(
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now).count());
   if (!begin_call(&c->ctx)) return done(shutting_down());
   auto self = shared_from_this();
   stub(address)->async()->Submit(
-      &c->ctx, req.get(), &c->resp,
-      [self, c, req, deadline, done, target](grpc::Status s) mutable {
+      &c->ctx, req.get(), &c->resp, [self, c, req, deadline, done, target](grpc::Status s) mutable {
         self->end_call(&c->ctx);
         self->strand([self, c, req, deadline, done = std::move(done), target, s]() mutable {
           if (self->stopping()) return done(shutting_down());
           if (!s.ok()) {
             if (self->leader_hint == target) self->leader_hint = -1;
-            Status why = error(errc::not_controller, "broker " + std::to_string(target) + ": " +
-                                                         s.error_message());
+            Status why = error(errc::not_controller,
+                               "broker " + std::to_string(target) + ": " + s.error_message());
             self->after(kRetryDelay, [self, req, deadline, done = std::move(done), why]() mutable {
               self->forward(std::move(req), deadline, std::move(done), why);
             });
@@ -186,28 +190,29 @@ void core::heartbeat_round() {
   if (!begin_call(&c->ctx)) return;
   heartbeat_in_flight = true;
   auto self = shared_from_this();
-  stub(address)->async()->Heartbeat(&c->ctx, req.get(), &c->resp, [self, c, req, target](grpc::Status s) {
-    self->end_call(&c->ctx);
-    self->post([self, c, target, s] {
-      self->heartbeat_in_flight = false;
-      if (!s.ok()) {
-        if (self->leader_hint == target) self->leader_hint = -1;
-        self->next_heartbeat = clock::now() + kRetryDelay;
-        return;
-      }
-      const auto& r = c->resp;
-      if (r.error_code() == static_cast<int>(errc::not_controller)) {
-        self->leader_hint = r.controller_leader() != target ? r.controller_leader() : -1;
-        self->next_heartbeat = clock::now();  // at the next tick, to the new leader
-        return;
-      }
-      if (r.error_code() != 0) {
-        spdlog::warn("controller: heartbeat refused by broker {}: {}", target, r.message());
-        return;
-      }
-      self->take_heartbeat_answer(r);
-    });
-  });
+  stub(address)->async()->Heartbeat(
+      &c->ctx, req.get(), &c->resp, [self, c, req, target](grpc::Status s) {
+        self->end_call(&c->ctx);
+        self->post([self, c, target, s] {
+          self->heartbeat_in_flight = false;
+          if (!s.ok()) {
+            if (self->leader_hint == target) self->leader_hint = -1;
+            self->next_heartbeat = clock::now() + kRetryDelay;
+            return;
+          }
+          const auto& r = c->resp;
+          if (r.error_code() == static_cast<int>(errc::not_controller)) {
+            self->leader_hint = r.controller_leader() != target ? r.controller_leader() : -1;
+            self->next_heartbeat = clock::now();  // at the next tick, to the new leader
+            return;
+          }
+          if (r.error_code() != 0) {
+            spdlog::warn("controller: heartbeat refused by broker {}: {}", target, r.message());
+            return;
+          }
+          self->take_heartbeat_answer(r);
+        });
+      });
 }
 
 void core::fetch_round() {
@@ -227,46 +232,48 @@ void core::fetch_round() {
   c->req.set_max_wait_ms(kFetchWaitMs);
   c->req.set_cluster_id(opts.cluster_id);
   c->req.set_broker_id(opts.self);
-  c->ctx.set_deadline(grpc_deadline(clock::now() + std::chrono::milliseconds(kFetchWaitMs) + kFetchRpcSlack));
+  c->ctx.set_deadline(
+      grpc_deadline(clock::now() + std::chrono::milliseconds(kFetchWaitMs) + kFetchRpcSlack));
   if (!begin_call(&c->ctx)) return;
   fetch_in_flight = true;
   auto self = shared_from_this();
-  stub(address)->async()->FetchMetadata(&c->ctx, &c->req, &c->resp, [self, c, target](grpc::Status s) {
-    self->end_call(&c->ctx);
-    self->post([self, c, target, s] {
-      self->fetch_in_flight = false;
-      const auto& r = c->resp;
-      if (!s.ok() || r.error_code() != 0) {
-        // Try the next voter after a pause.
-        if (self->leader_hint == target) self->leader_hint = -1;
-        ++self->voter_cursor;
-        self->next_fetch = clock::now() + kRetryDelay;
-        return;
-      }
-      if (r.controller_leader() > 0) self->leader_hint = r.controller_leader();
-      const int64_t before_end = self->applied_end;
-      const int64_t before_offset = self->image.offset;
-      for (const auto& rec : r.records()) {
-        if (rec.offset() <= self->image.offset) continue;
-        auto m = wire::from_proto(rec.record());
-        Status st = m.ok() ? apply(self->image, *m, rec.offset()) : m.status();
-        if (!st.ok()) {
-          spdlog::error("controller: cannot apply fetched metadata at {}: {}", rec.offset(),
-                        st.to_string());
-          self->apply_failed = true;
-          return;
-        }
-      }
-      self->applied_end = std::max(self->applied_end, r.next_offset());
-      if (self->image.offset != before_offset) self->publish();
-      self->resolve_applied();
-      if (self->applied_end > before_end) {
-        self->fetch_round();  // more may be waiting: do not wait for a tick
-      } else {
-        self->next_fetch = clock::now();
-      }
-    });
-  });
+  stub(address)->async()->FetchMetadata(
+      &c->ctx, &c->req, &c->resp, [self, c, target](grpc::Status s) {
+        self->end_call(&c->ctx);
+        self->post([self, c, target, s] {
+          self->fetch_in_flight = false;
+          const auto& r = c->resp;
+          if (!s.ok() || r.error_code() != 0) {
+            // Try the next voter after a pause.
+            if (self->leader_hint == target) self->leader_hint = -1;
+            ++self->voter_cursor;
+            self->next_fetch = clock::now() + kRetryDelay;
+            return;
+          }
+          if (r.controller_leader() > 0) self->leader_hint = r.controller_leader();
+          const int64_t before_end = self->applied_end;
+          const int64_t before_offset = self->image.offset;
+          for (const auto& rec : r.records()) {
+            if (rec.offset() <= self->image.offset) continue;
+            auto m = wire::from_proto(rec.record());
+            Status st = m.ok() ? apply(self->image, *m, rec.offset()) : m.status();
+            if (!st.ok()) {
+              spdlog::error("controller: cannot apply fetched metadata at {}: {}", rec.offset(),
+                            st.to_string());
+              self->apply_failed = true;
+              return;
+            }
+          }
+          self->applied_end = std::max(self->applied_end, r.next_offset());
+          if (self->image.offset != before_offset) self->publish();
+          self->resolve_applied();
+          if (self->applied_end > before_end) {
+            self->fetch_round();  // more may be waiting: do not wait for a tick
+          } else {
+            self->next_fetch = clock::now();
+          }
+        });
+      });
 }
 
 }  // namespace kappa::controller

@@ -141,7 +141,7 @@ struct core : std::enable_shared_from_this<core> {
   int64_t applied_end = 0;    // the offset after the last applied batch
   bool apply_failed = false;  // a record did not apply: the image is frozen
   // --- [strand] leader ---
-  metadata_image spec;        // image + records proposed but not yet applied
+  metadata_image spec;  // image + records proposed but not yet applied
   bool spec_valid = false;
   bool was_leader = false;
   std::multimap<int64_t, pending_submit> pendings;  // by last offset
@@ -151,26 +151,26 @@ struct core : std::enable_shared_from_this<core> {
   // --- [strand] every broker ---
   std::multimap<clock::time_point, std::function<void()>> timers;
   std::vector<apply_waiter> apply_waiters;
-  int32_t leader_hint = -1;   // the controller leader as last heard (non-voters)
-  size_t voter_cursor = 0;    // the next voter to try when the leader is unknown
+  int32_t leader_hint = -1;  // the controller leader as last heard (non-voters)
+  size_t voter_cursor = 0;   // the next voter to try when the leader is unknown
   clock::time_point next_heartbeat{};
   bool heartbeat_in_flight = false;
   bool fetch_in_flight = false;
   clock::time_point next_fetch{};
 
   // --- helpers (controller.cc) ---
-  void post(std::function<void()> fn);  // onto the strand, dropped once stopped
+  void post(std::function<void()> fn);                      // onto the strand, dropped once stopped
   void after(clock::duration d, std::function<void()> fn);  // [strand]
-  void on_tick();                                            // [strand]
+  void on_tick();                                           // [strand]
   bool stopping() const;
-  int32_t known_leader() const;  // [strand] -1 when unknown
+  int32_t known_leader() const;          // [strand] -1 when unknown
   std::string next_target(int32_t* id);  // [strand] the leader's address, or a voter's in turn
 
   // --- the image (controller_apply.cc) [strand] ---
   Status apply_batch(byte_view batch);  // one batch (control batches advance applied_end only)
-  Status catch_up(int64_t end);          // applies the local log from applied_end to end
-  void publish();                        // image -> published, then on_image
-  void resolve_applied();                // answers what waits for applied_end
+  Status catch_up(int64_t end);         // applies the local log from applied_end to end
+  void publish();                       // image -> published, then on_image
+  void resolve_applied();               // answers what waits for applied_end
   void on_raft_apply(const raft::entry& e);
   void on_raft_truncate(int64_t from);
   void on_raft_role(const replication::group_status& s);

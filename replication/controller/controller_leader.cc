@@ -68,9 +68,10 @@ void core::submit_local(command cmd, clock::time_point deadline,
       if (clock::now() >= deadline) {
         return done(error(errc::request_timed_out, res.status().message()));
       }
-      after(kNotReadyRetry, [this, cmd = std::move(cmd), deadline, done = std::move(done)]() mutable {
-        submit_local(std::move(cmd), deadline, std::move(done));
-      });
+      after(kNotReadyRetry,
+            [this, cmd = std::move(cmd), deadline, done = std::move(done)]() mutable {
+              submit_local(std::move(cmd), deadline, std::move(done));
+            });
       return;
     }
     if (code == raft::errc::not_leader) {

@@ -23,9 +23,9 @@ class controller_service final : public ::kappa::internal::v1::Controller::Callb
   grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
                                       const ::kappa::internal::v1::HeartbeatRequest* req,
                                       ::kappa::internal::v1::HeartbeatResponse* resp) override;
-  grpc::ServerUnaryReactor* FetchMetadata(grpc::CallbackServerContext* ctx,
-                                          const ::kappa::internal::v1::FetchMetadataRequest* req,
-                                          ::kappa::internal::v1::FetchMetadataResponse* resp) override;
+  grpc::ServerUnaryReactor* FetchMetadata(
+      grpc::CallbackServerContext* ctx, const ::kappa::internal::v1::FetchMetadataRequest* req,
+      ::kappa::internal::v1::FetchMetadataResponse* resp) override;
 
  private:
   std::weak_ptr<core> core_;

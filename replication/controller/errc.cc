@@ -8,16 +8,26 @@ class category : public std::error_category {
   const char* name() const noexcept override { return "kappa.controller"; }
   std::string message(int c) const override {
     switch (static_cast<errc>(c)) {
-      case errc::ok: return "ok";
-      case errc::unknown_server_error: return "unknown server error";
-      case errc::unknown_topic_or_partition: return "unknown topic or partition";
-      case errc::request_timed_out: return "request timed out";
-      case errc::topic_already_exists: return "topic already exists";
-      case errc::invalid_partitions: return "invalid partitions";
-      case errc::invalid_replication_factor: return "invalid replication factor";
-      case errc::not_controller: return "not controller";
-      case errc::invalid_request: return "invalid request";
-      case errc::reassignment_in_progress: return "reassignment in progress";
+      case errc::ok:
+        return "ok";
+      case errc::unknown_server_error:
+        return "unknown server error";
+      case errc::unknown_topic_or_partition:
+        return "unknown topic or partition";
+      case errc::request_timed_out:
+        return "request timed out";
+      case errc::topic_already_exists:
+        return "topic already exists";
+      case errc::invalid_partitions:
+        return "invalid partitions";
+      case errc::invalid_replication_factor:
+        return "invalid replication factor";
+      case errc::not_controller:
+        return "not controller";
+      case errc::invalid_request:
+        return "invalid request";
+      case errc::reassignment_in_progress:
+        return "reassignment in progress";
     }
     return "controller error " + std::to_string(c);
   }

@@ -14,9 +14,9 @@ namespace kappa::controller {
 
 enum class errc {
   ok = 0,
-  unknown_server_error = -1,        // a record apply() refuses: a bug or corruption
+  unknown_server_error = -1,  // a record apply() refuses: a bug or corruption
   unknown_topic_or_partition = 3,
-  request_timed_out = 7,            // no commit (or no leader) by the deadline
+  request_timed_out = 7,  // no commit (or no leader) by the deadline
   topic_already_exists = 36,
   invalid_partitions = 37,
   invalid_replication_factor = 38,  // the message says how many brokers are live
@@ -26,7 +26,9 @@ enum class errc {
 };
 
 const std::error_category& error_category();
-inline std::error_code make_error_code(errc e) { return {static_cast<int>(e), error_category()}; }
+inline std::error_code make_error_code(errc e) {
+  return {static_cast<int>(e), error_category()};
+}
 inline Status error(errc e, std::string message) {
   return Status(make_error_code(e), std::move(message));
 }

@@ -55,9 +55,9 @@ Result<int64_t> walk_metadata_batches(byte_view batches, int64_t from,
       }
       auto m = decode_record(std::string(as_chars(*r.value)));
       if (!m.ok()) {
-        return error(errc::unknown_server_error, "metadata log: offset " +
-                                                     std::to_string(r.offset) + ": " +
-                                                     m.status().message());
+        return error(
+            errc::unknown_server_error,
+            "metadata log: offset " + std::to_string(r.offset) + ": " + m.status().message());
       }
       KAPPA_RETURN_IF_ERROR(fn(r.offset, std::move(*m)));
     }

@@ -40,7 +40,9 @@ Result<metadata_record> decode_record(const std::string& bytes) {
 
 namespace {
 
-Status bad(const std::string& what) { return error(errc::unknown_server_error, what); }
+Status bad(const std::string& what) {
+  return error(errc::unknown_server_error, what);
+}
 
 Status apply_one(metadata_image& img, const register_broker_record& r) {
   if (r.broker.id <= 0) return bad("register_broker: broker id " + std::to_string(r.broker.id));
@@ -51,7 +53,8 @@ Status apply_one(metadata_image& img, const register_broker_record& r) {
 Status apply_one(metadata_image& img, const create_topic_record& r) {
   if (r.topic.name.empty()) return bad("create_topic: empty name");
   if (img.topics.count(r.topic.name)) return bad("create_topic: " + r.topic.name + " exists");
-  if (r.topic.partitions.empty()) return bad("create_topic: " + r.topic.name + " has no partitions");
+  if (r.topic.partitions.empty())
+    return bad("create_topic: " + r.topic.name + " has no partitions");
   img.next_topic_id = std::max(img.next_topic_id, r.topic.id + 1);
   img.topics.emplace(r.topic.name, r.topic);
   return {};
@@ -84,9 +87,8 @@ Status apply_one(metadata_image& img, const set_partition_record& r) {
 Status apply_one(metadata_image& img, const producer_ids_record& r) {
   // A block below the next start would hand out ids twice.
   if (r.count <= 0 || r.start < img.next_producer_id) {
-    return bad("producer_ids: block [" + std::to_string(r.start) + ", +" +
-               std::to_string(r.count) + ") overlaps next " +
-               std::to_string(img.next_producer_id));
+    return bad("producer_ids: block [" + std::to_string(r.start) + ", +" + std::to_string(r.count) +
+               ") overlaps next " + std::to_string(img.next_producer_id));
   }
   img.next_producer_id = r.start + r.count;
   return {};

@@ -26,8 +26,8 @@ std::string pname(const std::string& topic, int32_t partition) {
 // p wraps around the brokers, so follower pairs spread too. `start` rotates
 // with the partitions already placed, so consecutive single-partition topics
 // land their leaders on different brokers.
-std::vector<partition_info> place(const std::vector<int32_t>& live, int32_t partitions,
-                                  int32_t rf, size_t start) {
+std::vector<partition_info> place(const std::vector<int32_t>& live, int32_t partitions, int32_t rf,
+                                  size_t start) {
   const size_t n = live.size();
   std::vector<partition_info> out(static_cast<size_t>(partitions));
   for (size_t p = 0; p < out.size(); ++p) {
@@ -56,9 +56,9 @@ Result<records> plan_one(const metadata_image& img, const create_topic_command& 
                                                std::to_string(c.partitions));
   }
   if (c.replication_factor < 1) {
-    return error(errc::invalid_replication_factor,
-                 "topic " + c.name + ": replication factor must be >= 1, not " +
-                     std::to_string(c.replication_factor));
+    return error(errc::invalid_replication_factor, "topic " + c.name +
+                                                       ": replication factor must be >= 1, not " +
+                                                       std::to_string(c.replication_factor));
   }
   if (static_cast<size_t>(c.replication_factor) > live.size()) {
     return error(errc::invalid_replication_factor,
@@ -107,14 +107,14 @@ Result<records> plan_one(const metadata_image& img, const reassign_command& c,
                          const std::vector<int32_t>&) {
   KAPPA_ASSIGN_OR_RETURN(const partition_info* p, find_partition(img, c.topic, c.partition));
   if (c.replicas.empty()) {
-    return error(errc::invalid_request, "reassign " + pname(c.topic, c.partition) +
-                                            ": empty replica set");
+    return error(errc::invalid_request,
+                 "reassign " + pname(c.topic, c.partition) + ": empty replica set");
   }
   std::set<int32_t> seen;
   for (int32_t id : c.replicas) {
     if (!seen.insert(id).second) {
-      return error(errc::invalid_request, "reassign " + pname(c.topic, c.partition) +
-                                              ": broker " + std::to_string(id) + " twice");
+      return error(errc::invalid_request, "reassign " + pname(c.topic, c.partition) + ": broker " +
+                                              std::to_string(id) + " twice");
     }
     if (!img.brokers.count(id)) {
       return error(errc::invalid_request, "reassign " + pname(c.topic, c.partition) +

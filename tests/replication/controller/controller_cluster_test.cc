@@ -16,11 +16,12 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
+#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
-#include <grpcpp/security/server_credentials.h>
 
 #include "replication/controller/controller.h"
 #include "replication/controller/errc.h"
@@ -242,8 +243,10 @@ class cluster {
     std::shared_ptr<const kc::metadata_image> first;
     for (int32_t id : ids()) {
       auto img = at(id).view().image;
-      if (!first) first = img;
-      else if (!(*img == *first)) return false;
+      if (!first)
+        first = img;
+      else if (!(*img == *first))
+        return false;
     }
     return true;
   }
@@ -297,8 +300,7 @@ kappa::Result<int64_t> allocate(kc::controller& c, int64_t count) {
 
 }  // namespace
 
-TEST_CASE("ControllerClusterElectsForwardsConvergesAndSurvivesItsLeader",
-          "[controller][cluster]") {
+TEST_CASE("ControllerClusterElectsForwardsConvergesAndSurvivesItsLeader", "[controller][cluster]") {
   cluster cl(3);
   REQUIRE(eventually([&] { return cl.agreed_leader() > 0; }, 10000ms));
   const int32_t leader = cl.agreed_leader();
@@ -345,8 +347,8 @@ TEST_CASE("ControllerClusterElectsForwardsConvergesAndSurvivesItsLeader",
   // The leader goes away: the two others elect a new one and commands work
   // again within a bounded time, from a voter and from the non-voter.
   cl.kill(leader);
-  REQUIRE(eventually([&] { return cl.agreed_leader() > 0 && cl.agreed_leader() != leader; },
-                     10000ms));
+  REQUIRE(
+      eventually([&] { return cl.agreed_leader() > 0 && cl.agreed_leader() != leader; }, 10000ms));
   const auto t0 = std::chrono::steady_clock::now();
   REQUIRE(submit(cl.at(4), kc::create_topic_command{"u", 2, 2, {}}, 15000).to_string() == "ok");
   CHECK(std::chrono::steady_clock::now() - t0 < 15s);
@@ -380,7 +382,8 @@ TEST_CASE("ControllerVotersRebuildTheirImageFromTheLogAfterARestart", "[controll
   for (int32_t id : {1, 2, 3}) cl.kill(id);
   for (int32_t id : {1, 2, 3}) cl.restart_killed(id);
   REQUIRE(eventually([&] { return cl.agreed_leader() > 0; }, 10000ms));
-  REQUIRE(eventually([&] { return *cl.at(1).view().image == before && cl.images_equal(); }, 10000ms));
+  REQUIRE(
+      eventually([&] { return *cl.at(1).view().image == before && cl.images_equal(); }, 10000ms));
   // Topic ids keep growing across restarts: the counter is in the log.
   REQUIRE(submit(cl.at(2), kc::create_topic_command{"after", 1, 1, {}}).to_string() == "ok");
   CHECK(cl.at(2).view().image->topics.at("after").id == before.next_topic_id);
@@ -413,27 +416,33 @@ TEST_CASE("HeartbeatsCarryLivenessAndPartitionLeaders", "[controller][cluster]")
   CHECK(told(a, 5));
   // a reports a newer leadership of t-0: it replaces b's.
   cl.set_reporter(a, [a] { return std::vector<kc::leader_entry>{{"t", 0, a, 6, {a}}}; });
-  REQUIRE(eventually([&] {
-    for (const auto& l : cl.at(b).view().leaders) {
-      if (l.topic == "t" && l.partition == 0) return l.leader == a && l.epoch == 6;
-    }
-    return false;
-  }, 5000ms));
+  REQUIRE(eventually(
+      [&] {
+        for (const auto& l : cl.at(b).view().leaders) {
+          if (l.topic == "t" && l.partition == 0) return l.leader == a && l.epoch == 6;
+        }
+        return false;
+      },
+      5000ms));
 
   // A broker that stops heartbeating leaves the live set after the window.
   REQUIRE(cl.at(a).view().live == std::vector<int32_t>{1, 2, 3});
   cl.kill(b);
-  REQUIRE(eventually([&] {
-    auto live = cl.at(a).view().live;
-    return std::find(live.begin(), live.end(), b) == live.end();
-  }, 8000ms));
+  REQUIRE(eventually(
+      [&] {
+        auto live = cl.at(a).view().live;
+        return std::find(live.begin(), live.end(), b) == live.end();
+      },
+      8000ms));
   // b's last leadership (t-1) is reported offline, not at a dead address.
-  REQUIRE(eventually([&] {
-    for (const auto& l : cl.at(a).view().leaders) {
-      if (l.topic == "t" && l.partition == 1) return l.leader == -1 && l.epoch == 3;
-    }
-    return false;
-  }, 3000ms));
+  REQUIRE(eventually(
+      [&] {
+        for (const auto& l : cl.at(a).view().leaders) {
+          if (l.topic == "t" && l.partition == 1) return l.leader == -1 && l.epoch == 3;
+        }
+        return false;
+      },
+      3000ms));
   // Placement then uses only the live brokers.
   auto st = submit(cl.at(a), kc::create_topic_command{"three", 1, 3, {}});
   CHECK(st.code() == kc::make_error_code(kc::errc::invalid_replication_factor));
@@ -466,8 +475,8 @@ TEST_CASE("ServerShutdownFirstDoesNotHangOnHeldCalls", "[controller][cluster]") 
   REQUIRE(eventually([&] { return cl.agreed_leader() == 1; }, 10000ms));
   REQUIRE(eventually([&] { return cl.at(1).view().image->brokers.size() == 1; }, 10000ms));
   cl.add_non_voter(2);
-  REQUIRE(eventually([&] { return cl.images_equal() && cl.at(1).view().image->brokers.size() == 2; },
-                     10000ms));
+  REQUIRE(eventually(
+      [&] { return cl.images_equal() && cl.at(1).view().image->brokers.size() == 2; }, 10000ms));
   std::this_thread::sleep_for(200ms);  // the non-voter is in a long poll now
   cl.paused_ = true;
   auto& n = cl.raw(1);
@@ -476,4 +485,54 @@ TEST_CASE("ServerShutdownFirstDoesNotHangOnHeldCalls", "[controller][cluster]") 
   n.server->Wait();
   CHECK(std::chrono::steady_clock::now() - t0 < 3s);
   cl.paused_ = false;
+}
+
+TEST_CASE("ConcurrentSubmitsFromEveryBrokerAllCommitOnce", "[controller][cluster]") {
+  cluster cl(3);
+  REQUIRE(eventually([&] { return cl.agreed_leader() > 0; }, 10000ms));
+  REQUIRE(eventually([&] { return cl.at(1).view().live.size() == 3; }, 10000ms));
+  REQUIRE(eventually([&] { return cl.at(1).view().image->brokers.size() == 3; }, 10000ms));
+  // 30 creates and 15 producer id blocks at once, from all three brokers:
+  // the leader plans each against the image plus what it proposed before.
+  constexpr int kTopics = 30;
+  std::vector<std::future<kappa::Status>> creates;
+  std::vector<std::future<kappa::Result<int64_t>>> pids;
+  for (int i = 0; i < kTopics; ++i) {
+    auto p = std::make_shared<std::promise<kappa::Status>>();
+    creates.push_back(p->get_future());
+    cl.at(1 + i % 3).submit(kc::create_topic_command{"t" + std::to_string(i), 2, 2, {}}, 15000,
+                            [p](kappa::Status st) { p->set_value(st); });
+    if (i % 2 == 0) {
+      auto q = std::make_shared<std::promise<kappa::Result<int64_t>>>();
+      pids.push_back(q->get_future());
+      cl.at(1 + i % 3).allocate_producer_ids(100, 15000,
+                                             [q](kappa::Result<int64_t> r) { q->set_value(r); });
+    }
+  }
+  for (auto& f : creates) {
+    REQUIRE(f.wait_for(20s) == std::future_status::ready);
+    CHECK(f.get().to_string() == "ok");
+  }
+  std::set<int64_t> starts;
+  for (auto& f : pids) {
+    REQUIRE(f.wait_for(20s) == std::future_status::ready);
+    auto r = f.get();
+    REQUIRE(r.ok());
+    CHECK(*r % 100 == 0);
+    starts.insert(*r);
+  }
+  CHECK(starts.size() == pids.size());  // no block handed out twice
+  REQUIRE(eventually([&] { return cl.images_equal(); }, 5000ms));
+  auto img = cl.at(2).view().image;
+  REQUIRE(img->topics.size() == kTopics);
+  std::set<uint64_t> ids;
+  std::map<int32_t, int> leaders;
+  for (const auto& [_, t] : img->topics) {
+    ids.insert(t.id);
+    for (const auto& p : t.partitions) leaders[p.replicas[0]]++;
+  }
+  CHECK(ids.size() == kTopics);
+  CHECK(img->next_producer_id == static_cast<int64_t>(100 * pids.size()));
+  // 60 partitions over 3 brokers: the rotating start keeps leaders even.
+  for (int32_t b : {1, 2, 3}) CHECK(leaders[b] == 20);
 }

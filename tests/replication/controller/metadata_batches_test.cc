@@ -30,10 +30,9 @@ TEST_CASE("MetadataBatchesWalkSkipsControlBatchesAndOffsetsBeforeFrom", "[contro
   REQUIRE(b2.ok());
   // [0,1] records, [2] a leader's no-op, [3] a record.
   std::string log = at_offset(*b1, 0) +
-                    kappa::replication::make_control_batch(kappa::replication::kControlLeaderChange,
-                                                           std::string(8, '\0'),
-                                                           kappa::raft::term_id(1),
-                                                           kappa::raft::log_index(2), 1000) +
+                    kappa::replication::make_control_batch(
+                        kappa::replication::kControlLeaderChange, std::string(8, '\0'),
+                        kappa::raft::term_id(1), kappa::raft::log_index(2), 1000) +
                     at_offset(*b2, 3);
   std::vector<int64_t> offsets;
   auto walk = [&](int64_t from) {
@@ -59,8 +58,8 @@ TEST_CASE("MetadataBatchesWalkSkipsControlBatchesAndOffsetsBeforeFrom", "[contro
 
   // A damaged length is an error, not a crash.
   std::string bad = log.substr(0, log.size() - 3);
-  auto cut = kc::walk_metadata_batches(kappa::as_bytes(bad), 0,
-                                       [](int64_t, kc::metadata_record) { return kappa::Status(); });
+  auto cut = kc::walk_metadata_batches(
+      kappa::as_bytes(bad), 0, [](int64_t, kc::metadata_record) { return kappa::Status(); });
   CHECK_FALSE(cut.ok());
 }
 
@@ -74,8 +73,8 @@ TEST_CASE("ParseVoters", "[controller][voters]") {
   auto empty = kc::parse_voters("");
   REQUIRE(empty.ok());
   CHECK(empty->empty());
-  for (const char* bad : {"1@", "x@h:1", "0@h:1", "1@h", "1@h:", "1@h:1,,2@h:2", "1@h:1,1@h:2",
-                          "-1@h:1", "h:1"}) {
+  for (const char* bad :
+       {"1@", "x@h:1", "0@h:1", "1@h", "1@h:", "1@h:1,,2@h:2", "1@h:1,1@h:2", "-1@h:1", "h:1"}) {
     auto r = kc::parse_voters(bad);
     CHECK_FALSE(r.ok());
     if (!r.ok()) CHECK(r.status().code() == kc::make_error_code(kc::errc::invalid_request));

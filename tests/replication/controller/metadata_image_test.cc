@@ -34,7 +34,9 @@ kappa::Status run(kc::metadata_image& img, const kc::command& cmd, std::vector<i
   return {};
 }
 
-std::error_code ec(kc::errc e) { return kc::make_error_code(e); }
+std::error_code ec(kc::errc e) {
+  return kc::make_error_code(e);
+}
 
 }  // namespace
 
@@ -94,8 +96,7 @@ TEST_CASE("PlacementUsesOnlyLiveBrokers", "[controller][placement]") {
   }
 }
 
-TEST_CASE("ReplicationFactorAboveLiveBrokersIsRefusedNamingTheLiveCount",
-          "[controller][plan]") {
+TEST_CASE("ReplicationFactorAboveLiveBrokersIsRefusedNamingTheLiveCount", "[controller][plan]") {
   auto img = with_brokers({1, 2, 3});
   auto r = kc::plan(img, kc::create_topic_command{"t", 1, 3, {}}, {1, 2});
   REQUIRE_FALSE(r.ok());
@@ -180,8 +181,7 @@ TEST_CASE("ProducerIdBlocksNeverOverlap", "[controller][plan]") {
   REQUIRE(run(img, kc::allocate_producer_ids_command{1000}, {}).ok());
   REQUIRE(run(img, kc::allocate_producer_ids_command{10}, {}).ok());
   CHECK(img.next_producer_id == 1010);
-  CHECK(run(img, kc::allocate_producer_ids_command{0}, {}).code() ==
-        ec(kc::errc::invalid_request));
+  CHECK(run(img, kc::allocate_producer_ids_command{0}, {}).code() == ec(kc::errc::invalid_request));
   // A record reaching back below the next start is refused by apply().
   CHECK_FALSE(kc::apply(img, kc::producer_ids_record{5, 10}, img.offset + 1).ok());
 }
@@ -244,7 +244,8 @@ TEST_CASE("ApplyIsDeterministicAndRefusesImpossibleRecords", "[controller][apply
 TEST_CASE("RecordCodecRoundTripsEveryKind", "[controller][codec]") {
   std::vector<kc::metadata_record> all = {
       kc::register_broker_record{{7, "h:1", "h:2"}},
-      kc::create_topic_record{{"t", 42, {{{1, 2}, {}}, {{2, 3}, {3, 4}}}, {{"k", "v"}, {"a", "b"}}}},
+      kc::create_topic_record{
+          {"t", 42, {{{1, 2}, {}}, {{2, 3}, {3, 4}}}, {{"k", "v"}, {"a", "b"}}}},
       kc::delete_topic_record{"t"},
       kc::set_configs_record{"t", {{"retention.ms", "-1"}}},
       kc::set_partition_record{"t", 1, {{2, 3}, {3, 4}}},
