@@ -536,3 +536,17 @@ TEST_CASE("ConcurrentSubmitsFromEveryBrokerAllCommitOnce", "[controller][cluster
   // 60 partitions over 3 brokers: the rotating start keeps leaders even.
   for (int32_t b : {1, 2, 3}) CHECK(leaders[b] == 20);
 }
+
+TEST_CASE("SubmitWithoutAReachableControllerTimesOutByItsDeadline", "[controller][cluster]") {
+  cluster cl(1);
+  REQUIRE(eventually([&] { return cl.agreed_leader() == 1; }, 10000ms));
+  cl.add_non_voter(2);
+  REQUIRE(eventually([&] { return cl.at(2).view().controller_leader == 1; }, 10000ms));
+  cl.kill(1);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto st = submit(cl.at(2), kc::create_topic_command{"t", 1, 1, {}}, 1000);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(st.code() == kc::make_error_code(kc::errc::request_timed_out));
+  CHECK(took >= 900ms);
+  CHECK(took < 3s);
+}
