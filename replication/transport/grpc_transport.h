@@ -8,14 +8,18 @@
 // service(), which the broker registers on its internal grpc::Server. Both
 // directions use that one stream. Each end sends a Hello first; the acceptor
 // refuses (PERMISSION_DENIED) a stream from another cluster, from a node that
-// is not a configured peer, or from itself; a newer stream from a peer
-// replaces the older one.
+// is not a configured peer, or from itself (and, FAILED_PRECONDITION, from a
+// higher id, which should be the acceptor); the dialer hangs up on an
+// acceptor that is not the node it meant to reach. A newer stream from a
+// peer replaces the older one (ABORTED).
 //
 // Sends: each peer has a queue of encoded messages. One write is in flight
 // per stream; when it completes, everything queued leaves as ONE Envelope
 // (several when the backlog is over kEnvelopeBytesMax). send() drops, and
-// counts, a message whose peer has no established stream or whose queue
-// would exceed max_queue_bytes; a stream that ends drops its queue.
+// counts, a message whose peer has no established stream, whose queue would
+// exceed max_queue_bytes, or that is over kMessageBytesMax; a stream that
+// ends drops its queue. Messages to one peer arrive in the order sent while
+// one stream lasts; nothing is promised across a reconnect.
 //
 // Every received message is delivered with from = the stream's peer and
 // to = self, whatever the frame said. A message that does not decode (an
