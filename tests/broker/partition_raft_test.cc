@@ -35,6 +35,10 @@ class loop_transport final : public replication::transport {
   }
   void send(const replication::group_name&, raft::message m) override {
     if (cut.load()) return;
+    if (isolated.load() != 0 &&
+        (m.to.value == isolated.load() || m.from.value == isolated.load())) {
+      return;
+    }
     std::shared_ptr<partition> to;
     {
       std::lock_guard lk(mu_);
@@ -49,6 +53,7 @@ class loop_transport final : public replication::transport {
   void shutdown() override { cut.store(true); }
 
   std::atomic<bool> cut{false};
+  std::atomic<uint64_t> isolated{0};  // a node cut off from everyone
 
  private:
   std::mutex mu_;
@@ -296,4 +301,40 @@ TEST_CASE("reassignment grows a one-replica group to two", "[broker][partition][
   for (auto& p : parts) p->stop_replication();
   rt.workers.join();
   rt.flushers.join();
+}
+
+TEST_CASE("appends an isolated leader could not commit fail with NOT_LEADER_OR_FOLLOWER when "
+          "the new leader's log replaces them",
+          "[broker][partition][raft]") {
+  cluster c({1, 2, 3});
+  const int l = c.leader();
+  partition& old_leader = *c.parts[l];
+  REQUIRE(produce(old_leader, batch({"committed"}, 5, 0), acks_mode::all).status.ok());
+
+  c.net.isolated.store(uint64_t(l + 1));
+  auto lost = std::make_shared<std::promise<produce_result>>();
+  auto lost_f = lost->get_future();
+  old_leader.produce(batch({"lost"}, 5, 1), acks_mode::all, /*timeout_ms=*/20000,
+                     [lost](produce_result r) { lost->set_value(r); });
+  // The other two elect a leader and write there.
+  int fresh = -1;
+  REQUIRE(wait_for([&] {
+    for (int j = 0; j < 3; ++j) {
+      if (j != l && c.parts[j]->is_leader()) fresh = j;
+    }
+    return fresh >= 0;
+  }));
+  auto w = produce(*c.parts[fresh], batch({"new"}), acks_mode::all);
+  REQUIRE(w.status.ok());
+
+  c.net.isolated.store(0);
+  REQUIRE(lost_f.wait_for(15s) == std::future_status::ready);
+  auto r = lost_f.get();
+  CHECK(r.status.code() == errc::not_leader_or_follower);
+  // The old leader's producer state forgot the truncated batch: sequence 1
+  // is new data again on the leader (whose state was replicated to it).
+  REQUIRE(wait_for([&] { return old_leader.high_watermark() >= w.base_offset + 1; }));
+  auto retry = produce(*c.parts[fresh], batch({"lost"}, 5, 1), acks_mode::all);
+  REQUIRE(retry.status.ok());
+  CHECK(retry.base_offset > w.base_offset);
 }
