@@ -178,6 +178,19 @@ TEST_CASE("strangers are refused: another cluster, an unknown node, itself, a hi
   CHECK(n2.t().get_stats().streams_accepted == 0);
 }
 
+TEST_CASE("the dialer hangs up on an acceptor that is not the node it meant to reach",
+          "[transport]") {
+  test_node n1(1), n2(2);
+  n2.t().set_peer(n1.as_peer());
+  n1.t().set_peer({raft::node_id(3), n2.address()});  // a stale address: node 2 is there now
+  REQUIRE(eventually([&] { return n2.t().get_stats().streams_accepted >= 2; }));  // it retries
+  CHECK_FALSE(n1.t().connected(raft::node_id(3)));
+  n1.t().send("g", heartbeat(3));
+  CHECK(n1.t().get_stats().messages_dropped == 1);
+  REQUIRE(eventually([&] { return !n2.t().connected(n1.id()); }));
+  CHECK(n2.count() == 0);
+}
+
 TEST_CASE("transports of different clusters never connect", "[transport]") {
   test_node n1(1, "cluster-a"), n2(2, "cluster-b");
   mesh({&n1, &n2});
