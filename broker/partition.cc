@@ -26,9 +26,15 @@ storage::log_config storage_config_for(const storage::log_config& topic_config) 
 }
 
 partition::partition(const partition_options& o, runtime& rt, metrics& m, storage::env& e)
-    : id_(o.id), log_(o.log), self_(o.self), rt_(rt), metrics_(m), env_(e),
+    : id_(o.id),
+      log_(o.log),
+      self_(o.self),
+      rt_(rt),
+      metrics_(m),
+      env_(e),
       snapshot_path_(o.log->dir() + "/producer.snapshot"),
-      strand_(std::make_unique<strand_holder>(rt)), config_(o.config),
+      strand_(std::make_unique<strand_holder>(rt)),
+      config_(o.config),
       s_(std::make_unique<strand_state>()) {}
 
 // The group, if still running, writes its state when its last reference
@@ -87,7 +93,7 @@ Result<std::shared_ptr<partition>> partition::open(const partition_options& o, r
     });
   };
   KAPPA_ASSIGN_OR_RETURN(p->group_, replication::raft_group::create(std::move(g), strand, flusher,
-                                                                     net, p->make_listener()));
+                                                                    net, p->make_listener()));
   // On the strand, after whatever the group did meanwhile: on_role reports
   // changes only, so the starting state is read once.
   asio::post(p->strand_->strand, [p] { p->sync_role(); });
@@ -285,8 +291,8 @@ void partition::delete_records(int64_t before_offset, std::function<void(Result<
     const int64_t target = before_offset == -1 ? hw : before_offset;
     if (target < 0 || target > hw) {
       return done(error(errc::offset_out_of_range,
-                        "before_offset " + std::to_string(before_offset) +
-                            " is outside [0, " + std::to_string(hw) + "] (-1 = high watermark)"));
+                        "before_offset " + std::to_string(before_offset) + " is outside [0, " +
+                            std::to_string(hw) + "] (-1 = high watermark)"));
     }
     if (target <= self->log_->log_start_offset()) return done(self->log_->log_start_offset());
     Status st = self->log_->truncate_prefix(target);

@@ -65,8 +65,8 @@ struct produce_result {
 using produce_callback = std::function<void(produce_result)>;
 
 // Caps that bound what one partition holds in memory.
-inline constexpr size_t kWaitersMax = 10000;          // long-poll fetches parked on it
-inline constexpr size_t kPendingAcksMax = 100000;     // appends awaiting persistence or commit
+inline constexpr size_t kWaitersMax = 10000;       // long-poll fetches parked on it
+inline constexpr size_t kPendingAcksMax = 100000;  // appends awaiting persistence or commit
 inline constexpr int64_t kProduceTimeoutMsDefault = 30000;  // when produce() gets timeout_ms <= 0
 
 inline constexpr int kTickMs = 50;  // the Raft tick: elections after 10-20 ticks
@@ -240,7 +240,7 @@ class partition : public std::enable_shared_from_this<partition> {
 };
 
 // The storage config for a topic config: flush is always left to the
-// partition's group commit (see above), so the log never fsyncs in append.
+// Raft group's group commit (see above), so the log never fsyncs in append.
 storage::log_config storage_config_for(const storage::log_config& topic_config);
 
 }  // namespace kappa::broker

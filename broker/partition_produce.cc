@@ -62,9 +62,7 @@ Status proposal_error(const Status& st, const Status& not_leader) {
 void partition::produce_on_strand(std::string& records, acks_mode acks, int64_t timeout_ms,
                                   produce_callback& done) {
   const storage::log_config cfg = config();
-  auto fail = [&](Status st) {
-    done(produce_result{std::move(st), -1, log_->log_start_offset()});
-  };
+  auto fail = [&](Status st) { done(produce_result{std::move(st), -1, log_->log_start_offset()}); };
   if (retired_) return done(produce_result{gone(), -1, -1});
   if (!group_->is_leader()) return fail(not_leader());
   if (Status st = log_->status(); !st.ok()) return fail(error(errc::storage_error, st.message()));
@@ -142,9 +140,8 @@ void partition::park_ack(acks_mode acks, int64_t last_offset, int64_t timeout_ms
   }
   if (timeout_ms <= 0) timeout_ms = kProduceTimeoutMsDefault;
   const uint64_t id = s_->next_ack++;
-  pending_ack p{last_offset, timeout_ms,
-                ack_clock::now() + std::chrono::milliseconds(timeout_ms), std::move(result),
-                std::move(done)};
+  pending_ack p{last_offset, timeout_ms, ack_clock::now() + std::chrono::milliseconds(timeout_ms),
+                std::move(result), std::move(done)};
   s_->deadlines.emplace(p.deadline, id);
   auto& waiting = acks == acks_mode::leader ? s_->awaiting_persist : s_->awaiting_commit;
   waiting.emplace(id, std::move(p));
@@ -193,15 +190,14 @@ void partition::expire_acks() {
       waiting->erase(it);
       const bool commit = waiting == &s_->awaiting_commit;
       const std::string ms = std::to_string(p.timeout_ms);
-      Status st = commit
-                      ? error(errc::not_enough_replicas,
-                              "not acknowledged by a majority within " + ms +
-                                  " ms; it may still be committed: retry with the same "
-                                  "producer id/sequence")
-                      : error(errc::request_timed_out,
-                              "not persisted by the leader within " + ms +
-                                  " ms; it may still be committed: retry with the same "
-                                  "producer id/sequence");
+      Status st = commit ? error(errc::not_enough_replicas,
+                                 "not acknowledged by a majority within " + ms +
+                                     " ms; it may still be committed: retry with the same "
+                                     "producer id/sequence")
+                         : error(errc::request_timed_out,
+                                 "not persisted by the leader within " + ms +
+                                     " ms; it may still be committed: retry with the same "
+                                     "producer id/sequence");
       p.done(produce_result{std::move(st), -1, log_->log_start_offset()});
       break;
     }
@@ -268,8 +264,8 @@ void partition::on_truncate(int64_t from) {
   // The producer state may remember truncated batches: rebuild it as at
   // open (snapshot, when it does not reach past the new end, plus replay).
   if (Status st = load_producer_state(); !st.ok()) {
-    spdlog::error("{}: rebuilding producer state after truncation to {}: {}", id_.dir_name(),
-                  from, st.message());
+    spdlog::error("{}: rebuilding producer state after truncation to {}: {}", id_.dir_name(), from,
+                  st.message());
   }
 }
 

@@ -13,12 +13,14 @@ bool has(const std::vector<raft::node_id>& ids, raft::node_id id) {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
-std::string node_str(raft::node_id id) { return std::to_string(id.value); }
+std::string node_str(raft::node_id id) {
+  return std::to_string(id.value);
+}
 
 }  // namespace
 
-Result<reassign_action> plan_reassign_step(const replication::group_status& st,
-                                           raft::node_id self, const std::vector<int32_t>& target) {
+Result<reassign_action> plan_reassign_step(const replication::group_status& st, raft::node_id self,
+                                           const std::vector<int32_t>& target) {
   if (target.empty()) return error(errc::invalid_request, "the target replica set is empty");
   std::vector<raft::node_id> want;
   for (int32_t id : target) {
@@ -78,7 +80,8 @@ Result<reassign_action> plan_reassign_step(const replication::group_status& st,
     return a;
   }
   a.what = m.voters == want ? reassign_action::kind::done : reassign_action::kind::wait;
-  a.reason = a.what == reassign_action::kind::done ? "voters equal the target" : "unexpected membership";
+  a.reason =
+      a.what == reassign_action::kind::done ? "voters equal the target" : "unexpected membership";
   return a;
 }
 

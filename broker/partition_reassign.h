@@ -35,7 +35,7 @@ struct reassign_action {
 
 // `st` is the leader's status (`self` leads). Errors: errc::invalid_request
 // when `target` is empty or holds an id <= 0.
-Result<reassign_action> plan_reassign_step(const replication::group_status& st,
-                                           raft::node_id self, const std::vector<int32_t>& target);
+Result<reassign_action> plan_reassign_step(const replication::group_status& st, raft::node_id self,
+                                           const std::vector<int32_t>& target);
 
 }  // namespace kappa::broker

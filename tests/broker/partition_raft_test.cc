@@ -186,9 +186,10 @@ TEST_CASE("producers may not write control batches", "[broker][partition][raft]"
   CHECK(r.status.code() == errc::corrupt_message);
 }
 
-TEST_CASE("acks=all without a majority fails with NOT_ENOUGH_REPLICAS at the deadline; "
-          "acks=1 does not wait for it",
-          "[broker][partition][raft]") {
+TEST_CASE(
+    "acks=all without a majority fails with NOT_ENOUGH_REPLICAS at the deadline; "
+    "acks=1 does not wait for it",
+    "[broker][partition][raft]") {
   cluster c({1, 2});
   const int l = c.leader();
   partition& leader = *c.parts[l];
@@ -229,7 +230,8 @@ TEST_CASE("a new leader dedups a retry of a batch its predecessor appended",
 
   auto moved = std::make_shared<std::promise<Status>>();
   auto fm = moved->get_future();
-  first.transfer_leadership(/*node of parts[1 - l]=*/2 - l, [moved](Status st) { moved->set_value(st); });
+  first.transfer_leadership(/*node of parts[1 - l]=*/2 - l,
+                            [moved](Status st) { moved->set_value(st); });
   REQUIRE(fm.wait_for(10s) == std::future_status::ready);
   REQUIRE(fm.get().ok());
   REQUIRE(wait_for([&] { return second.is_leader(); }));
@@ -303,9 +305,10 @@ TEST_CASE("reassignment grows a one-replica group to two", "[broker][partition][
   rt.flushers.join();
 }
 
-TEST_CASE("appends an isolated leader could not commit fail with NOT_LEADER_OR_FOLLOWER when "
-          "the new leader's log replaces them",
-          "[broker][partition][raft]") {
+TEST_CASE(
+    "appends an isolated leader could not commit fail with NOT_LEADER_OR_FOLLOWER when "
+    "the new leader's log replaces them",
+    "[broker][partition][raft]") {
   cluster c({1, 2, 3});
   const int l = c.leader();
   partition& old_leader = *c.parts[l];

@@ -14,7 +14,9 @@ using ck = raft::config_change::kind;
 
 namespace {
 
-raft::node_id n(uint64_t id) { return raft::node_id(id); }
+raft::node_id n(uint64_t id) {
+  return raft::node_id(id);
+}
 
 replication::group_status leader_status(std::vector<uint64_t> voters,
                                         std::vector<uint64_t> learners,
@@ -52,8 +54,7 @@ TEST_CASE("a learner is promoted only once in sync", "[broker][reassign]") {
   CHECK(a.change.node == n(4));
 }
 
-TEST_CASE("replicas outside the target are removed after the new ones vote",
-          "[broker][reassign]") {
+TEST_CASE("replicas outside the target are removed after the new ones vote", "[broker][reassign]") {
   auto a = plan(leader_status({1, 2, 3, 4}, {}, {1, 2, 3, 4}), {1, 2, 4});
   REQUIRE(a.what == kind::change);
   CHECK(a.change.type == ck::remove);

@@ -94,8 +94,8 @@ TEST_CASE("a snapshot past the truncated end is not used", "[broker][producer_st
   producer_state s;
   REQUIRE(rebuild_producer_state(*f.env, *f.log, f.snapshot, "t-0", &s).ok());
   // A clean shutdown saved the state covering offsets below 10.
-  REQUIRE(storage::write_metadata_file(*f.env, f.snapshot, 1, s.encode(f.log->log_end_offset()))
-              .ok());
+  REQUIRE(
+      storage::write_metadata_file(*f.env, f.snapshot, 1, s.encode(f.log->log_end_offset())).ok());
   REQUIRE(f.log->truncate_suffix(4).ok());
   producer_state r;
   REQUIRE(rebuild_producer_state(*f.env, *f.log, f.snapshot, "t-0", &r).ok());
@@ -109,8 +109,8 @@ TEST_CASE("a snapshot within the log is used and the rest replayed",
   f.append_batches(2);  // sequences 0..3
   producer_state s;
   REQUIRE(rebuild_producer_state(*f.env, *f.log, f.snapshot, "t-0", &s).ok());
-  REQUIRE(storage::write_metadata_file(*f.env, f.snapshot, 1, s.encode(f.log->log_end_offset()))
-              .ok());
+  REQUIRE(
+      storage::write_metadata_file(*f.env, f.snapshot, 1, s.encode(f.log->log_end_offset())).ok());
   // Two more batches after the snapshot (sequences 4..7, offsets 4..7), then
   // the last one is truncated.
   for (int32_t seq : {4, 6}) {
