@@ -152,11 +152,18 @@ void consumer::impl::issue_fetches(std::unique_lock<std::mutex>& lock) {
   for (auto& [tp, s] : parts_) {
     if (s.position < 0 || s.paused || s.fetching || s.blocked || s.error || now < s.backoff_until_ms) continue;
     if (!has_room(s)) continue;  // the prefetch bound
-    if (s.stream != nullptr) {
-      continue_stream(s.stream);  // reads again if it was idle for want of room
-      continue;
-    }
     auto leader = metadata_.leader(tp.topic, tp.partition);
+    if (s.stream != nullptr) {
+      if (!leader || *leader == s.stream->address) {
+        continue_stream(s.stream);  // reads again if it was idle for want of room
+        continue;
+      }
+      // The metadata names another leader (a refresh, e.g. the periodic one)
+      // while this stream idles at the old one, which may be cut off and
+      // not know it: reopen there from fetch_offset. What the old stream
+      // still delivers is dropped (it is detached), so nothing comes twice.
+      detach_stream(s);
+    }
     if (!leader) {
       unknown_topics.push_back(tp.topic);
       continue;

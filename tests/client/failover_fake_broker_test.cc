@@ -55,9 +55,10 @@ std::unique_ptr<kappa::producer> make_producer(const kappa::producer_config& c) 
   return std::move(p).value();
 }
 
-std::unique_ptr<kappa::consumer> make_consumer(const std::string& bootstrap) {
+std::unique_ptr<kappa::consumer> make_consumer(const std::string& bootstrap, int64_t metadata_max_age_ms = 300000) {
   kappa::consumer_config c;
   c.client = client_for(bootstrap);
+  c.client.metadata_max_age_ms = metadata_max_age_ms;
   c.fetch_max_wait_ms = 50;
   c.auto_offset_reset = kappa::offset_reset::earliest;
   auto made = kappa::consumer::create(c);
@@ -394,4 +395,40 @@ TEST_CASE("UNKNOWN_TOPIC_OR_PARTITION just after creation is retried", "[client]
   CHECK(r.offset == 0);
   CHECK(values(*state, tp0) == expected_values(0, 1));
   check_sequences(*state, 1);
+}
+
+TEST_CASE("a stream idling at a cut-off former leader moves after a metadata refresh",
+          "[client][consumer][failover]") {
+  auto state = std::make_shared<fake_broker_state>();
+  state->create_topic("t", 1);
+  state->set_fetch_stream(true);
+  state->set_silent_former_leader(true);
+  fake_broker b1(state, 0, 1);
+  fake_broker b2(state, 0, 2);
+  auto producer = make_producer(producer_config_for(b1.address() + "," + b2.address()));
+  // The periodic refresh is what tells it: no error ever comes.
+  auto consumer = make_consumer(b1.address() + "," + b2.address(), 300);
+  REQUIRE(consumer->assign({tp0}).ok());
+  std::vector<int64_t> offsets;
+  auto poll_until = [&](size_t want) {
+    for (int i = 0; i < 100 && offsets.size() < want; ++i) {
+      auto polled = consumer->poll(50);
+      REQUIRE(polled.ok());
+      for (const auto& rec : *polled) offsets.push_back(rec.offset);
+    }
+  };
+  std::vector<std::future<kappa::delivery_report>> futures;
+  for (int i = 0; i < 20; ++i) futures.push_back(producer->send({.topic = "t", .value = "v" + std::to_string(i)}));
+  REQUIRE(producer->flush(20000).ok());
+  poll_until(20);
+  REQUIRE(offsets.size() == 20);
+  const int fetches_before = state->fetches_at(2);
+  state->move_leader(tp0, 2);
+  for (int i = 20; i < 40; ++i) futures.push_back(producer->send({.topic = "t", .value = "v" + std::to_string(i)}));
+  REQUIRE(producer->flush(20000).ok());
+  poll_until(40);
+  std::vector<int64_t> want(40);
+  for (int i = 0; i < 40; ++i) want[static_cast<size_t>(i)] = i;
+  CHECK(offsets == want);
+  CHECK(state->fetches_at(2) > fetches_before);
 }

@@ -84,6 +84,9 @@ class fake_broker_state {
   // Without hints a client must find the new leader through Metadata.
   void set_leader_hints(bool on) { hints_.store(on); }
   void set_fetch_stream(bool on) { fetch_stream_.store(on); }
+  // A former leader cut off from the others that does not know it lost the
+  // leadership: its FetchStreams go silent instead of redirecting.
+  void set_silent_former_leader(bool on) { silent_former_leader_.store(on); }
   bool fetch_stream_enabled() const { return fetch_stream_.load(); }
   int produce_requests_at(int32_t broker) const {
     std::lock_guard lock(mu_);
@@ -279,6 +282,7 @@ class fake_broker_state {
       m->set_error_code(v1::UNKNOWN_TOPIC_OR_PARTITION);
       return true;
     }
+    if (silent_former_leader_.load() && leader_locked(tp).id != self) return false;  // no records: wait
     v1::FetchPartitionResponse redirect;
     if (redirect_locked(tp, self, &redirect)) {
       m->set_error_code(redirect.error_code());
@@ -491,6 +495,7 @@ class fake_broker_state {
   mutable std::atomic<int> redirects_{0};
   std::atomic<bool> hints_{true};
   std::atomic<bool> fetch_stream_{false};
+  std::atomic<bool> silent_former_leader_{false};
   std::atomic<bool> withhold_{false};
   std::atomic<int> metadata_requests_{0};
   std::atomic<int> init_requests_{0};
