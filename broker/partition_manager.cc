@@ -153,7 +153,7 @@ Result<std::unique_ptr<partition_manager>> partition_manager::open(const broker_
   copts.client_address = config.advertised_listen.empty() ? config.listen : config.advertised_listen;
   copts.internal_address = i.internal_address;
   copts.voters = voters;
-  copts.data_dir = config.data_dir + "/__kappa";
+  copts.data_dir = config.data_dir;  // the controller keeps its log in __kappa/controller/
   copts.env = i.env;
   copts.durable = true;
   runtime* rt = pm->rt_.get();

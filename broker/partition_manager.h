@@ -11,7 +11,7 @@
 //  - Startup (open): takes the data dir lock (through storage::log_manager: a
 //    second kappad on the same dir fails here with the lock holder's pid),
 //    starts the transport, the controller (its log lives in
-//    `<data_dir>/__kappa/__controller-0/`) and the internal gRPC listener
+//    `<data_dir>/__kappa/controller/`) and the internal gRPC listener
 //    (services Peer and Controller), one broker-wide tick thread (every
 //    kTickMs: the controller and every replica) and the reconciler thread.
 //  - The reconciler applies each new image: it opens a replica (creating its
