@@ -150,9 +150,11 @@ void cluster::start(int id) {
                                                    : "0.0.0.0:" + std::to_string(n.internal_port),
                                    "--metrics-listen", loopback(n.metrics_port),
                                    "--controller-voters", voters,
-                                   "--data-dir", data_dir(id),
-                                   "--default-replication-factor",
-                                   std::to_string(options_.default_replication_factor)};
+                                   "--data-dir", data_dir(id)};
+  if (options_.default_replication_factor > 0) {
+    args.push_back("--default-replication-factor");
+    args.push_back(std::to_string(options_.default_replication_factor));
+  }
   if (advertise_flag_) {
     args.push_back("--advertised-internal-listen");
     args.push_back(loopback(n.proxy_port));

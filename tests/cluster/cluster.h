@@ -40,7 +40,7 @@ namespace kappa_cluster {
 struct cluster_options {
   int nodes = 3;
   bool power_loss = false;           // --test-power-loss on every broker
-  int default_replication_factor = 3;
+  int default_replication_factor = 0;  // 0 = kappad's default (topics here name theirs)
   std::vector<std::string> extra_flags;
 };
 

@@ -165,7 +165,15 @@ void run_rounds(const std::string& name, cluster_options options, bool needs_pro
     wo.bootstrap = c.bootstrap();
     wo.topic = kTopic;
     wo.partitions = kPartitions;
-    workload w(wo);
+    // Heap-allocated: a workload whose client hangs in close() is leaked.
+    auto owned = std::make_unique<workload>(wo);
+    workload& w = *owned;
+    struct leak_if_hung {
+      std::unique_ptr<workload>& p;
+      ~leak_if_hung() {
+        if (p && p->hung()) (void)p.release();
+      }
+    } guard{owned};
     w.start();
     sleep_ms(2000);
     if (needs_proxy && !links_proxied(c, 5000)) {

@@ -1,6 +1,7 @@
 #include "tests/cluster/workload.h"
 
 #include <chrono>
+#include <functional>
 #include <future>
 
 #include "kappa/admin.h"
@@ -54,15 +55,38 @@ workload::~workload() { stop(0); }
 
 void workload::start() {
   stop_ = false;
-  for (int i = 0; i < options_.producers; ++i) threads_.emplace_back([this, i] { produce_loop(i); });
-  for (int i = 0; i < options_.consumers; ++i) threads_.emplace_back([this, i] { consume_loop(i); });
+  auto spawn = [this](std::function<void()> body) {
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    finished_.push_back(done);
+    threads_.emplace_back([body = std::move(body), done] {
+      body();
+      *done = true;
+    });
+  };
+  for (int i = 0; i < options_.producers; ++i) spawn([this, i] { produce_loop(i); });
+  for (int i = 0; i < options_.consumers; ++i) spawn([this, i] { consume_loop(i); });
 }
 
 void workload::stop(int64_t flush_ms) {
   flush_ms_ = flush_ms;
   stop_ = true;
-  for (auto& t : threads_) t.join();
+  const auto deadline = clock_type::now() + std::chrono::milliseconds(flush_ms + 20000);
+  for (size_t i = 0; i < threads_.size(); ++i) {
+    while (!*finished_[i] && clock_type::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (*finished_[i]) {
+      threads_[i].join();
+    } else {
+      threads_[i].detach();
+      hung_ = true;
+      std::lock_guard g(h_.mu);
+      h_.setup_errors.push_back("client thread " + std::to_string(i) + " (" +
+                                (int(i) < options_.producers ? "producer" : "consumer") +
+                                ") still running " + std::to_string((flush_ms + 20000) / 1000) +
+                                " s after stop: its flush/close() hangs (libkappa)");
+    }
+  }
   threads_.clear();
+  finished_.clear();
 }
 
 void workload::produce_loop(int index) {

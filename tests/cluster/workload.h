@@ -64,8 +64,12 @@ class workload {
 
   void start();
   // Stops sending, waits up to flush_ms for outstanding acknowledgements,
-  // then closes producers and consumers.
+  // then closes producers and consumers. A client thread still running 20 s
+  // after that (a close() that hangs) is detached and recorded as a setup
+  // error; hung() is then true and the workload must be leaked, not
+  // destroyed (the thread still uses it).
   void stop(int64_t flush_ms);
+  bool hung() const { return hung_; }
   // Sends one value to each partition with its own producer; returns the
   // slowest acknowledgement in ms, or -1 if one was not acknowledged within
   // timeout_ms (the value is recorded as sent either way).
@@ -89,6 +93,8 @@ class workload {
   std::atomic<bool> stop_{false};
   std::atomic<int> probes_{0};
   std::vector<std::thread> threads_;
+  std::vector<std::shared_ptr<std::atomic<bool>>> finished_;  // one per thread
+  bool hung_ = false;
   std::atomic<int64_t> outstanding_{0};
   std::atomic<int64_t> flush_ms_{0};
 };
