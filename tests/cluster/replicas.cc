@@ -39,6 +39,7 @@ std::vector<std::string> compare_replicas(const cluster& c, const std::string& t
       r.node = id;
       r.start = l.log_start_offset();
       int32_t last_epoch = -1;
+      bool epoch_reported = false;
       int64_t last_offset = -1;
       for (int64_t off = r.start; off < l.log_end_offset();) {
         auto view = l.read(off, 1 << 20);
@@ -50,7 +51,8 @@ std::vector<std::string> compare_replicas(const cluster& c, const std::string& t
         auto bytes = view.value().batches;
         for (size_t pos = 0; pos + kappa::format::kBatchHeaderBytes <= bytes.size();) {
           auto h = kappa::format::read_header(bytes.subspan(pos));
-          if (h.partition_leader_epoch < last_epoch) {
+          if (h.partition_leader_epoch < last_epoch && !epoch_reported) {
+            epoch_reported = true;  // once per replica: the rest follows from it
             out.push_back(who + ": leader epoch goes back from " + std::to_string(last_epoch) + " to " +
                           std::to_string(h.partition_leader_epoch) + " at offset " +
                           std::to_string(h.base_offset));
