@@ -95,6 +95,10 @@ start_node() {
     echo "broker $id already running (pid $(pid_of "$id"))"
     return 0
   fi
+  local port
+  for port in "$(client_port "$id")" "$(internal_port "$id")" "$(metrics_port "$id")"; do
+    if port_open "$port"; then die "port $port (broker $id) is in use by another process"; fi
+  done
   # shellcheck disable=SC2086  # KAPPA_EXTRA_FLAGS is a list of flags
   nohup "$(cat "$dir/binary")" --config "$dir/kappa.toml" ${KAPPA_EXTRA_FLAGS:-} >>"$dir/kappad.log" 2>&1 </dev/null &
   pid=$!
@@ -111,7 +115,11 @@ wait_ready() {
 $(tail -n 15 "$(node_dir "$id")/kappad.log")"
       port_open "$(client_port "$id")" || pending+=("$id")
     done
-    ((${#pending[@]} == 0)) && return 0
+    if ((${#pending[@]} == 0)); then
+      sleep 0.5  # a broker that fails right after binding (e.g. metrics port) shows here
+      for id in "$@"; do running "$id" || die "broker $id exited; see $(node_dir "$id")/kappad.log"; done
+      return 0
+    fi
     ((SECONDS >= deadline)) && die "broker(s) ${pending[*]} not listening after ${START_WAIT_S}s"
     sleep 0.2
   done
