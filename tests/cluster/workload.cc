@@ -70,7 +70,7 @@ void workload::start() {
 void workload::stop(int64_t flush_ms) {
   flush_ms_ = flush_ms;
   stop_ = true;
-  const auto deadline = clock_type::now() + std::chrono::milliseconds(flush_ms + 20000);
+  const auto deadline = clock_type::now() + std::chrono::milliseconds(flush_ms + 10000);
   for (size_t i = 0; i < threads_.size(); ++i) {
     while (!*finished_[i] && clock_type::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
     if (*finished_[i]) {
@@ -81,7 +81,7 @@ void workload::stop(int64_t flush_ms) {
       std::lock_guard g(h_.mu);
       h_.setup_errors.push_back("client thread " + std::to_string(i) + " (" +
                                 (int(i) < options_.producers ? "producer" : "consumer") +
-                                ") still running " + std::to_string((flush_ms + 20000) / 1000) +
+                                ") still running " + std::to_string((flush_ms + 10000) / 1000) +
                                 " s after stop: its flush/close() hangs (libkappa)");
     }
   }

@@ -64,7 +64,7 @@ class workload {
 
   void start();
   // Stops sending, waits up to flush_ms for outstanding acknowledgements,
-  // then closes producers and consumers. A client thread still running 20 s
+  // then closes producers and consumers. A client thread still running 10 s
   // after that (a close() that hangs) is detached and recorded as a setup
   // error; hung() is then true and the workload must be leaked, not
   // destroyed (the thread still uses it).
