@@ -103,6 +103,13 @@ start_node() {
   nohup "$(cat "$dir/binary")" --config "$dir/kappa.toml" ${KAPPA_EXTRA_FLAGS:-} >>"$dir/kappad.log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$dir/kappad.pid"
+  # Until the forked shell has exec'd nohup, its command line is this script's:
+  # wait (bounded) so running() does not mistake it for a dead broker.
+  local i
+  for ((i = 0; i < 50; i++)); do
+    grep -q kappad "/proc/$pid/cmdline" 2>/dev/null && break
+    sleep 0.02
+  done
   echo "broker $id: pid $pid, client 127.0.0.1:$(client_port "$id"), log $dir/kappad.log"
 }
 
