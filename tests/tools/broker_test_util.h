@@ -170,6 +170,28 @@ inline run_result ctl(const kappad_process& k, std::vector<std::string> args,
   return run_tool(kKappactl, args, input);
 }
 
+// Each partition's latest offset (the log end), indexed by partition, from
+// `kappactl offsets -o json`. A partition's log does not start empty: every
+// Raft leader term appends a one-offset control batch (LEADER_CHANGE), which
+// consumers skip. So tests take the offset the next record gets from here
+// instead of assuming 0.
+inline std::vector<int64_t> latest_offsets(const kappad_process& k, const std::string& topic) {
+  run_result r = ctl(k, {"offsets", topic, "--output", "json"});
+  INFO("offsets " << topic << ": " << r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  std::vector<int64_t> latest;
+  const std::string needle = "{\"partition\":";
+  for (size_t at = r.out.find(needle); at != std::string::npos; at = r.out.find(needle, at + 1)) {
+    std::string object = r.out.substr(at + 1, r.out.find('}', at) - at - 1);
+    REQUIRE(std::stoll(json_field(object, "partition")) == static_cast<int64_t>(latest.size()));
+    std::string l = json_field(object, "latest");
+    REQUIRE(!l.empty());
+    latest.push_back(std::stoll(l));
+  }
+  REQUIRE(!latest.empty());
+  return latest;
+}
+
 // Now as ISO-8601 UTC with milliseconds.
 inline std::string iso_now() {
   auto now = std::chrono::system_clock::now();

@@ -36,9 +36,20 @@ TEST_CASE("topic create, list, describe, alter-config and delete, in text and JS
   for (int p = 0; p < 3; ++p) {
     CHECK(parts.find("{\"partition\":" + std::to_string(p) + ",\"leader\":") != std::string::npos);
   }
-  for (const char* key : {"\"replicas\":[", "\"log_start_offset\":0", "\"high_watermark\":0"}) {
+  for (const char* key : {"\"replicas\":[", "\"log_start_offset\":0"}) {
     INFO(key);
     CHECK(parts.find(key) != std::string::npos);
+  }
+  // Each high watermark is its partition's log end as `offsets` lists it
+  // (past the leader's control batch, nothing produced yet).
+  std::vector<int64_t> latest = latest_offsets(k, "orders");
+  REQUIRE(latest.size() == 3);
+  for (int p = 0; p < 3; ++p) {
+    size_t at = parts.find("{\"partition\":" + std::to_string(p) + ",");
+    REQUIRE(at != std::string::npos);
+    std::string partition = parts.substr(at + 1, parts.find('}', at) - at - 1);
+    INFO(partition);
+    CHECK(json_field(partition, "high_watermark") == std::to_string(latest[p]));
   }
   CHECK(json_field(json_field(out[0], "configs"), "retention.ms") == "\"3600000\"");
 
