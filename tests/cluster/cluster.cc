@@ -84,8 +84,7 @@ cluster::cluster(cluster_options options) : options_(std::move(options)) {
     n.client_port = free_port();
     n.internal_port = free_port();
     n.metrics_port = free_port();
-    n.proxy_port = advertise_flag_ ? proxy_->add_node(id, n.internal_port)
-                                   : proxy_->add_node(id, n.internal_port, n.internal_port, "127.0.0.2");
+    n.proxy_port = proxy_->add_node(id, n.internal_port);
     nodes_.push_back(n);
     std::filesystem::create_directories(data_dir(id));
   }
@@ -146,9 +145,7 @@ void cluster::start(int id) {
   std::vector<std::string> args = {binary_,
                                    "--node-id", std::to_string(id),
                                    "--listen", loopback(n.client_port),
-                                   "--internal-listen",
-                                   advertise_flag_ ? loopback(n.internal_port)
-                                                   : "0.0.0.0:" + std::to_string(n.internal_port),
+                                   "--internal-listen", loopback(n.internal_port),
                                    "--metrics-listen", loopback(n.metrics_port),
                                    "--controller-voters", voters,
                                    "--data-dir", data_dir(id)};

@@ -4,16 +4,13 @@
 //
 // Broker-to-broker traffic must cross the proxy, also after brokers learn
 // each other's internal address from the controller's metadata (which holds
-// the address each broker registered). Two ways:
-// - kappad has --advertised-internal-listen: broker i listens on
-//   127.0.0.1:R_i, registers its proxy's port, and --controller-voters names
-//   the proxy ports.
-// - otherwise: broker i listens on 0.0.0.0:R_i and registers "0.0.0.0:R_i";
-//   its proxy listens on 127.0.0.1:R_i (SO_REUSEPORT; an exact-address
-//   listener wins over the wildcard one) and forwards to 127.0.0.2:R_i,
-//   which only the broker's wildcard listener takes. Dialing 0.0.0.0 reaches
-//   127.0.0.1, so peers land on the proxy. (The internal port is then open on
-//   every interface for the test's duration.)
+// the address each broker registered). So broker i listens on 127.0.0.1:R_i,
+// --controller-voters names the proxy ports, and, when kappad has the flag,
+// --advertised-internal-listen registers its proxy's port. Without that flag
+// brokers end up dialing each other's real ports and link faults miss them.
+// (An earlier trick, broker on 0.0.0.0:R and proxy on 127.0.0.1:R sharing
+// the port through SO_REUSEPORT, stopped working once kappad turned
+// SO_REUSEPORT off to detect busy ports.)
 // The network-fault tests check that every pair has a proxied connection.
 //
 // Faults: kill (any signal; SIGKILL by default), pause/resume (SIGSTOP /
