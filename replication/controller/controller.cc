@@ -136,20 +136,31 @@ void drain(const executor_fn& ex) {
   ex([p] { p->set_value(); });
   f.wait_for(std::chrono::seconds(2));
 }
+// Whether `ex` still runs tasks: probed (bounded) before a shutdown that was
+// not called while the owner's executors ran.
+
+bool runs_within(const executor_fn& ex, std::chrono::milliseconds d) {
+  auto p = std::make_shared<std::promise<void>>();
+  auto f = p->get_future();
+  ex([p] { p->set_value(); });
+  return f.wait_for(d) == std::future_status::ready;
+}
 }  // namespace
 
-void core::shutdown() {
+void core::shutdown(bool executors_alive) {
   {
     std::lock_guard lk(mu);
     if (stopped) return;
     stopped = true;
   }
-  if (group) group->shutdown();
+  // Running the strand's work below inline is only safe if no strand task
+  // can run concurrently; the group's own shutdown waits on the strand.
+  if (group && executors_alive) group->shutdown();
   // Fail what waits on the strand. post() drops tasks once stopped, so this
-  // one goes to the executor directly.
+  // one goes to the executor directly (or runs here when it is gone).
   auto flushed = std::make_shared<std::promise<void>>();
   auto fut = flushed->get_future();
-  strand([self = shared_from_this(), flushed] {
+  auto fail_waiting = [self = shared_from_this(), flushed] {
     auto pend = std::move(self->pendings);
     self->pendings.clear();
     for (auto& [_, p] : pend) {
@@ -164,15 +175,28 @@ void core::shutdown() {
     self->timers.clear();
     for (auto& [_, fn] : timers) fn();
     flushed->set_value();
-  });
-  fut.wait_for(std::chrono::seconds(5));
+  };
+  if (executors_alive) {
+    strand(std::move(fail_waiting));
+    fut.wait_for(std::chrono::seconds(5));
+  } else {
+    fail_waiting();
+  }
   wake_fetch_waiters(true);
   {
     std::unique_lock lk(mu);
     for (auto* ctx : client_calls) ctx->TryCancel();
-    inflight_cv.wait_for(lk, std::chrono::seconds(5), [this] { return client_calls.empty(); });
+    // A cancelled call's completion runs on the strand: without it there is
+    // nothing to wait for.
+    inflight_cv.wait_for(lk, executors_alive ? std::chrono::seconds(5) : std::chrono::seconds(0),
+                         [this] { return client_calls.empty(); });
   }
-  if (log) {
+  if (log && !executors_alive) {
+    // Nothing queued can run any more; the group's destructor writes its
+    // final state (it does not touch the log).
+    Status st = log->close();
+    if (!st.ok()) spdlog::warn("controller: closing the metadata log: {}", st.to_string());
+  } else if (log) {
     // The group's queued strand and flusher tasks may still reach the log
     // (they hold the group, not the log): let them run out, then close it.
     // Done here, not in the destructor, because the owner may stop its
@@ -251,8 +275,17 @@ Result<std::unique_ptr<controller>> controller::start(controller_options o, exec
 
 controller::~controller() {
   if (!impl_) return;
-  shutdown();
-  impl_->c->group.reset();
+  auto& c = impl_->c;
+  // The owner should have called shutdown() while its executors ran (then
+  // this is a no-op). If it did not, and they are gone already, waiting on
+  // them would only run out every timeout (~15 s): probe the strand briefly.
+  if (!c->stopping()) {
+    const bool alive = runs_within(c->strand, std::chrono::milliseconds(200)) &&
+                       runs_within(c->flusher, std::chrono::milliseconds(200));
+    if (!alive) spdlog::warn("controller: destroyed after its executors stopped; not waiting on them");
+    c->shutdown(alive);
+  }
+  c->group.reset();
 }
 
 grpc::Service* controller::service() {

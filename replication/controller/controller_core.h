@@ -198,7 +198,10 @@ struct core : std::enable_shared_from_this<core> {
   bool begin_call(grpc::ClientContext* ctx);
   void end_call(grpc::ClientContext* ctx);
 
-  void shutdown();
+  // executors_alive = false: the owner already stopped the strand and the
+  // flusher, so nothing waits on them (the group and what waited on the
+  // strand are finished inline, where no strand task can run concurrently).
+  void shutdown(bool executors_alive = true);
 };
 
 }  // namespace kappa::controller
