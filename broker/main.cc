@@ -44,7 +44,9 @@ int main(int argc, char** argv) {
   auto m = metrics::start(config.metrics_listen);
   if (!m.ok()) return fail(m.status().message());
   auto pm = partition_manager::open(config, **m);
-  if (!pm.ok()) return fail("cannot open data dir " + config.data_dir + ": " + pm.status().message());
+  if (!pm.ok()) {
+    return fail("cannot start the broker (data dir " + config.data_dir + "): " + pm.status().message());
+  }
   auto srv = server::start(**pm);
   if (!srv.ok()) {
     (void)(*pm)->close();

@@ -82,7 +82,6 @@ partition_manager::partition_manager(const broker_config& config, metrics& m)
   rt_ = std::make_unique<runtime>(workers, config.flush_threads);
   impl_ = std::make_unique<impl>();
   impl_->self = this;
-  impl_->pids = std::make_unique<producer_ids>(config.node_id);
 }
 
 partition_manager::~partition_manager() {
@@ -169,13 +168,21 @@ Result<std::unique_ptr<partition_manager>> partition_manager::open(const broker_
     std::shared_lock lk(ip->mu);
     for (const auto& [id, p] : ip->partitions) {
       auto st = p->raft_status();
-      if (st.leader != raft::node_id(uint64_t(ip->self->config_.node_id))) continue;
+      const int32_t self_id = ip->self->config_.node_id;
+      // in_sync is only computed by a leader (not one that stepped down and
+      // still names itself): report only then, with its in-sync set, so
+      // every broker can show it from the controller's leader table.
+      if (st.leader != raft::node_id(uint64_t(self_id)) || st.role != raft::role::leader) continue;
       controller::leader_entry e;
       e.topic = id.topic;
       e.partition = id.partition;
-      e.leader = ip->self->config_.node_id;
+      e.leader = self_id;
       e.epoch = int64_t(st.term.value);
       for (auto n : st.in_sync) e.in_sync.push_back(int32_t(n.value));
+      // A leader is always in its own in-sync set.
+      if (std::find(e.in_sync.begin(), e.in_sync.end(), self_id) == e.in_sync.end()) {
+        e.in_sync.push_back(self_id);
+      }
       out.push_back(std::move(e));
     }
     return out;
@@ -192,6 +199,9 @@ Result<std::unique_ptr<partition_manager>> partition_manager::open(const broker_
   grpc::ServerBuilder b;
   int port = 0;
   b.AddListeningPort(i.internal_address, grpc::InsecureServerCredentials(), &port);
+  // gRPC binds with SO_REUSEPORT by default: a second broker on a busy port
+  // would bind silently and share (steal) its traffic.
+  b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   replication::grpc_transport::configure_server(b);
   b.RegisterService(i.transport->service());
   b.RegisterService(i.ctl->service());
@@ -346,15 +356,24 @@ partition_manager::partition_state partition_manager::state_of(const controller:
       }
     }
   }
+  // Only a leader knows its in-sync set; a follower or a broker without a
+  // replica takes it from the controller's leader table (the leaders report
+  // it with every heartbeat). A table entry at least as new as what the
+  // local replica knows wins; an older one (the table lags a leader change
+  // by up to a heartbeat round) cannot say who is in sync with the new
+  // leader, which is then the one replica known to be.
+  const bool local_leader = s.leader == config_.node_id;
   for (const auto& e : v.leaders) {
     if (e.topic != topic || e.partition != p) continue;
-    if (s.leader < 0 || (s.leader == e.leader && s.in_sync.empty())) {
+    if (local_leader) break;
+    if (s.leader < 0 || (e.leader >= 0 && e.epoch >= s.epoch)) {
       s.leader = e.leader;
       s.epoch = int32_t(e.epoch);
       s.in_sync = e.in_sync;
     }
     break;
   }
+  if (s.leader >= 0 && s.in_sync.empty()) s.in_sync.push_back(s.leader);
   std::sort(s.in_sync.begin(), s.in_sync.end());
   return s;
 }

@@ -206,13 +206,28 @@ std::vector<partition_manager::leader_move> partition_manager::rebalance_leaders
 }
 
 Result<int64_t> partition_manager::allocate_producer_id() {
-  std::lock_guard lk(impl_->pid_alloc_mu);
-  if (auto id = impl_->pids->take()) return *id;
-  KAPPA_RETURN_IF_ERROR(impl_->submit_and_wait(
-      controller::allocate_producer_ids_command{kProducerIdBlock}, kAdminTimeoutMs));
-  impl_->pids->add_block(view().image->next_producer_id, kProducerIdBlock);
-  if (auto id = impl_->pids->take()) return *id;
-  return error(errc::unknown_server_error, "no producer id block after allocation");
+  impl& i = *impl_;
+  std::lock_guard lk(i.pid_alloc_mu);
+  if (i.pid_next < i.pid_end) return i.pid_next++;
+  // The controller answers with the first id of the block it reserved for
+  // this call, so ids need no per-broker tag to stay unique cluster-wide.
+  auto done = std::make_shared<std::promise<Result<int64_t>>>();
+  auto fut = done->get_future();
+  i.ctl->allocate_producer_ids(kProducerIdBlockSize, kAdminTimeoutMs, [done](Result<int64_t> r) {
+    done->set_value(std::move(r));
+  });
+  // The controller answers by its deadline; the margin only guards a bug.
+  if (fut.wait_for(std::chrono::milliseconds(kAdminTimeoutMs + 5000)) !=
+      std::future_status::ready) {
+    return error(errc::request_timed_out, "the controller did not answer within " +
+                                              std::to_string(kAdminTimeoutMs) + " ms");
+  }
+  Result<int64_t> first = fut.get();
+  if (!first.ok()) return as_broker_status(first.status());
+  if (*first < 0) return error(errc::unknown_server_error, "the controller returned no producer id block");
+  i.pid_next = *first;
+  i.pid_end = *first + kProducerIdBlockSize;
+  return i.pid_next++;
 }
 
 }  // namespace kappa::broker

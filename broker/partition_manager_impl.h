@@ -16,7 +16,6 @@
 #include <thread>
 
 #include "broker/partition_manager.h"
-#include "broker/producer_ids.h"
 #include "replication/controller/controller.h"
 #include "replication/transport/grpc_transport.h"
 #include "storage/log_manager.h"
@@ -58,8 +57,11 @@ struct partition_manager::impl {
   std::mutex tick_mu;
   std::condition_variable tick_cv;
 
-  std::unique_ptr<producer_ids> pids;
-  std::mutex pid_alloc_mu;  // one block request at a time
+  // The current producer id block [pid_next, pid_end) from the controller
+  // (untagged: the controller tells each caller its own block's first id).
+  std::mutex pid_alloc_mu;  // guards both; one block request at a time
+  int64_t pid_next = 0;
+  int64_t pid_end = 0;
 
   std::mutex admin_mu;  // one admin change at a time from this broker
   std::atomic<bool> stopping{false};
@@ -90,6 +92,7 @@ std::string topic_id_marker(const std::string& data_dir, const storage::partitio
 Status as_broker_status(const Status& st);
 
 inline constexpr int64_t kAdminTimeoutMs = 30000;
+inline constexpr int64_t kProducerIdBlockSize = 1000;
 inline constexpr int64_t kReconcileWaitMs = 10000;
 inline constexpr int kReconcileIntervalMs = 200;
 

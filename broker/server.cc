@@ -24,6 +24,9 @@ Result<std::unique_ptr<server>> server::start(partition_manager& pm) {
   auto i = std::make_unique<impl>(pm);
   grpc::ServerBuilder b;
   b.AddListeningPort(pm.config().listen, grpc::InsecureServerCredentials(), &i->port);
+  // gRPC binds with SO_REUSEPORT by default: without this a second broker on
+  // the same --listen port would start silently and take part of the traffic.
+  b.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   b.SetMaxReceiveMessageSize(int(std::min<size_t>(pm.config().max_request_bytes, INT32_MAX)));
   b.SetMaxSendMessageSize(-1);  // fetch responses are bounded by --fetch-max-bytes instead
   b.RegisterService(&i->broker);

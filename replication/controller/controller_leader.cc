@@ -153,6 +153,11 @@ void core::handle_heartbeat(const pb::HeartbeatRequest& req, pb::HeartbeatRespon
     if (e.leader < 0) e.leader = info.id;
     auto key = std::make_pair(e.topic, e.partition);
     auto cur = leader_table.find(key);
+    if (cur != leader_table.end() && cur->second.epoch == e.epoch &&
+        cur->second.leader == e.leader && e.in_sync.empty()) {
+      // A report without its in-sync set (an older broker) keeps the known one.
+      e.in_sync = cur->second.in_sync;
+    }
     if (cur == leader_table.end() || cur->second.epoch <= e.epoch) leader_table[key] = std::move(e);
   }
 
