@@ -79,10 +79,11 @@ void consumer::impl::run_fetcher() {
     handle_events(std::chrono::system_clock::now() + std::chrono::milliseconds(idle_ms));
     lock.lock();
   }
-  // Exit: cancel what is in flight and wait for every tag to come back
-  // (cancelled calls return promptly; their deadlines bound the rest).
+  // Exit: cancel what is in flight and wait for every tag to come back.
+  // Every call and stream is cancelled (again) each round, so one started
+  // or left uncancelled by a completion handled here cannot keep a long
+  // poll or a tail open: cancelled operations complete promptly.
   cq_closing_ = true;
-  for (auto* call : calls_) call->context.TryCancel();
   for (auto& [tp, s] : parts_) detach_stream(s);
   for (auto* st : streams_) continue_stream(st);  // idle detached ones finish now
   const bool alarm_pending = wake_pending_;
@@ -92,11 +93,18 @@ void consumer::impl::run_fetcher() {
     {
       std::lock_guard guard(mu_);
       if (calls_.empty() && streams_.empty() && !wake_pending_) break;
+      for (auto* call : calls_) call->context.TryCancel();
+      for (auto* st : streams_) {
+        st->context.TryCancel();
+        continue_stream(st);
+      }
     }
     void* tag = nullptr;
     bool ok = false;
-    if (!cq_.Next(&tag, &ok)) break;
-    handle_tag(tag, ok);
+    const auto status =
+        cq_.AsyncNext(&tag, &ok, std::chrono::system_clock::now() + std::chrono::milliseconds(100));
+    if (status == grpc::CompletionQueue::SHUTDOWN) break;
+    if (status == grpc::CompletionQueue::GOT_EVENT) handle_tag(tag, ok);
   }
   cq_.Shutdown();
   void* tag = nullptr;

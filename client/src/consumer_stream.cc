@@ -63,6 +63,9 @@ void consumer::impl::continue_stream(fetch_stream* st) {
     // (closing, or an epoch that moved on without a detach).
     if (it != parts_.end() && it->second.stream == st) it->second.stream = nullptr;
     st->detached = true;
+    // Finish on a live tail waits for the broker to end it, which it never
+    // does on its own: cancel first so the status comes back at once.
+    st->context.TryCancel();
     start_finish(st);
     return;
   }
