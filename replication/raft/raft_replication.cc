@@ -127,7 +127,9 @@ void node::step_leader(const message& m) {
       if (pr.st == progress::state::replicate && pr.paused(opts_.max_inflight)) {
         pr.inflight.pop_front();
       }
-      if (pr.match < log_.last_index()) send_append(m.from);
+      // A recovering follower may lack what its match says: its reject to
+      // this append tells us where to restart (handle_append_resp).
+      if (pr.match < log_.last_index() || m.lost_entries) send_append(m.from);
       break;
     default:
       break;  // votes of an election already won, stale transfers
@@ -135,6 +137,17 @@ void node::step_leader(const message& m) {
 }
 
 void node::handle_append_resp(const message& m, progress& pr) {
+  if (m.reject && m.lost_entries && m.reject_hint < pr.match) {
+    // Protocol-aware recovery: the follower lost entries it had acknowledged
+    // (a damaged range dropped at restart). Our match for it is stale; probe
+    // it again from where its log still matches. Commit never moves back, and
+    // the lost entries count for no new commit until it holds them again.
+    pr.match = m.reject_hint;
+    pr.become_probe();
+    pr.next = pr.match + 1;
+    send_append(m.from);
+    return;
+  }
   if (m.reject) {
     // Fast backtracking: jump over every entry the follower cannot have
     // instead of one entry per round trip (Raft §5.3, last paragraph).
@@ -222,7 +235,8 @@ void node::handle_append(const message& m) {
         .log_term = log_.term_or_zero(hint),
         .index = m.index,
         .reject = true,
-        .reject_hint = hint});
+        .reject_hint = hint,
+        .lost_entries = recovering()});
 }
 
 void node::handle_install_start(const message& m) {
@@ -255,7 +269,7 @@ void node::handle_install_start(const message& m) {
 
 void node::handle_heartbeat(const message& m) {
   log_.commit_to(std::min(m.commit, log_.last_index()));
-  send({.type = message_type::heartbeat_resp, .to = m.from});
+  send({.type = message_type::heartbeat_resp, .to = m.from, .lost_entries = recovering()});
 }
 
 }  // namespace kappa::raft

@@ -138,6 +138,7 @@ std::string to_string(const message& m) {
     case message_type::vote:
       s += " last=" + std::to_string(m.log_term.value) + "/" + idx(m.index);
       if (m.transfer) s += " transfer";
+      if (m.lost_entries) s += " lost-entries";
       break;
     case message_type::pre_vote_resp:
     case message_type::vote_resp:

@@ -152,6 +152,11 @@ struct message {
   log_index reject_hint = no_index;
   // vote: set by a leadership transfer, so voters ignore their leader lease.
   bool transfer = false;
+  // append_resp reject / heartbeat_resp: the sender is recovering (its log
+  // lost a damaged range at restart, see options.no_vote_until), so it may
+  // lack entries it once acknowledged. The leader believes its reject even
+  // when it looks stale and probes it again from its hint.
+  bool lost_entries = false;
 };
 
 const char* to_string(message_type t);

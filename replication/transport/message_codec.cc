@@ -87,6 +87,7 @@ Status encode(Msg& m, pb::RaftMessage* out) {
   out->set_reject(m.reject);
   out->set_reject_hint(m.reject_hint.value);
   out->set_transfer(m.transfer);
+  out->set_lost_entries(m.lost_entries);
   return {};
 }
 
@@ -133,6 +134,7 @@ Status decode(Msg& in, raft::message* out) {
   out->reject = in.reject();
   out->reject_hint = raft::log_index(in.reject_hint());
   out->transfer = in.transfer();
+  out->lost_entries = in.lost_entries();
   return {};
 }
 

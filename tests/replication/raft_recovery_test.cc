@@ -104,3 +104,69 @@ TEST_CASE("recovery: a short log neither votes nor campaigns until it is refille
 
 }  // namespace
 }  // namespace kappa::raft
+
+namespace kappa::raft {
+namespace {
+
+// The leader's side: a recovering follower's reject below its match is not
+// stale (it lost acknowledged entries): the leader probes it from its hint.
+TEST_CASE("recovery: the leader re-probes a follower that lost acknowledged entries",
+          "[raft][recovery]") {
+  memory_log storage;
+  REQUIRE(storage.append({entry{term_id(1), log_index(0), log_index(0), entry_type::normal, ""},
+                          entry{term_id(1), log_index(1), log_index(9), entry_type::normal, ""}})
+              .ok());
+  options o{.id = node_id(1),
+            .log = &storage,
+            .hard = {.term = term_id(1), .commit = log_index(9)},
+            .conf = {.voters = {node_id(1), node_id(2), node_id(3)}}};
+  o.pre_vote = false;
+  auto n = std::move(node::create(o)).value();
+  auto drain = [&] {
+    std::vector<message> out;
+    while (n->has_ready()) {
+      ready rd = n->get_ready();
+      REQUIRE(storage.append(rd.entries).ok());
+      out.insert(out.end(), rd.messages.begin(), rd.messages.end());
+      n->advance(rd);
+    }
+    return out;
+  };
+  n->campaign();
+  drain();
+  REQUIRE(n->step({.type = message_type::vote_resp, .from = node_id(2), .to = node_id(1),
+                   .term = term_id(2)})
+              .ok());
+  REQUIRE(n->role() == role::leader);
+  drain();
+  const log_index last = storage.last_index();  // the new leader's no-op
+  REQUIRE(n->step({.type = message_type::append_resp, .from = node_id(3), .to = node_id(1),
+                   .term = term_id(2), .index = last})
+              .ok());
+  drain();
+  REQUIRE(n->progresses().at(node_id(3)).match == last);
+
+  // An ordinary reject below the match is stale and ignored...
+  REQUIRE(n->step({.type = message_type::append_resp, .from = node_id(3), .to = node_id(1),
+                   .term = term_id(2), .index = last, .reject = true,
+                   .reject_hint = log_index(4)})
+              .ok());
+  CHECK(drain().empty());
+  CHECK(n->progresses().at(node_id(3)).match == last);
+
+  // ...but from a recovering follower it restarts replication at its hint.
+  REQUIRE(n->step({.type = message_type::append_resp, .from = node_id(3), .to = node_id(1),
+                   .term = term_id(2), .index = last, .reject = true,
+                   .reject_hint = log_index(4), .lost_entries = true})
+              .ok());
+  std::vector<message> out = drain();
+  CHECK(n->progresses().at(node_id(3)).match == log_index(4));
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].type == message_type::append);
+  CHECK(out[0].to == node_id(3));
+  CHECK(out[0].index == log_index(4));
+  CHECK(n->log().commit() >= log_index(9));  // commit never moves back
+}
+
+}  // namespace
+}  // namespace kappa::raft
