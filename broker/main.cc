@@ -45,7 +45,8 @@ int main(int argc, char** argv) {
   if (!m.ok()) return fail(m.status().message());
   auto pm = partition_manager::open(config, **m);
   if (!pm.ok()) {
-    return fail("cannot start the broker (data dir " + config.data_dir + "): " + pm.status().message());
+    return fail("cannot start the broker (data dir " + config.data_dir +
+                "): " + pm.status().message());
   }
   auto srv = server::start(**pm);
   if (!srv.ok()) {

@@ -224,7 +224,9 @@ Result<int64_t> partition_manager::allocate_producer_id() {
   }
   Result<int64_t> first = fut.get();
   if (!first.ok()) return as_broker_status(first.status());
-  if (*first < 0) return error(errc::unknown_server_error, "the controller returned no producer id block");
+  if (*first < 0) {
+    return error(errc::unknown_server_error, "the controller returned no producer id block");
+  }
   i.pid_next = *first;
   i.pid_end = *first + kProducerIdBlockSize;
   return i.pid_next++;

@@ -282,7 +282,9 @@ controller::~controller() {
   if (!c->stopping()) {
     const bool alive = runs_within(c->strand, std::chrono::milliseconds(200)) &&
                        runs_within(c->flusher, std::chrono::milliseconds(200));
-    if (!alive) spdlog::warn("controller: destroyed after its executors stopped; not waiting on them");
+    if (!alive) {
+      spdlog::warn("controller: destroyed after its executors stopped; not waiting on them");
+    }
     c->shutdown(alive);
   }
   c->group.reset();
