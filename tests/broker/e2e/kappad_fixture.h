@@ -252,26 +252,51 @@ struct fetched_record {
   std::string value;
 };
 
-// Decodes the records of `batches` at or after `from`.
-inline std::vector<fetched_record> decode(const std::string& batches, int64_t from) {
-  std::vector<fetched_record> out;
+// What one fetched byte range holds. Control batches (the LEADER_CHANGE
+// marker each new Raft leader term appends) are skipped, as a Kafka consumer
+// skips transaction markers, but still advance next_offset: data offsets may
+// have gaps.
+struct decoded_batches {
+  std::vector<fetched_record> records;  // data records at or after `from`
+  int64_t next_offset = -1;             // one past the last batch; -1 if none
+  int control_batches = 0;
+};
+
+inline decoded_batches decode_batches(const std::string& batches, int64_t from) {
+  decoded_batches out;
   byte_view b = as_bytes(batches);
+  int64_t prev_last = -1;
   while (b.size() >= format::kBatchHeaderBytes) {
     auto h = format::read_header(b);
     REQUIRE(h.size_bytes() <= b.size());
+    // Batches come back in offset order, never overlapping.
+    REQUIRE(h.base_offset > prev_last);
+    prev_last = h.last_offset();
     byte_buffer scratch;
     auto rs = format::decode_records(b.first(h.size_bytes()), scratch);
-    REQUIRE(rs.ok());
-    for (const auto& r : *rs) {
-      if (r.offset >= from) out.push_back({r.offset, r.value ? std::string(as_chars(*r.value)) : ""});
+    REQUIRE(rs.ok());  // control batches too: their CRC and framing must hold
+    out.next_offset = h.last_offset() + 1;
+    if (h.is_control()) {
+      ++out.control_batches;
+    } else {
+      for (const auto& r : *rs) {
+        if (r.offset >= from) out.records.push_back({r.offset, r.value ? std::string(as_chars(*r.value)) : ""});
+      }
     }
     b = b.subspan(h.size_bytes());
   }
+  REQUIRE(b.empty());  // no trailing partial batch
   return out;
 }
 
-// Every record of a partition from `from` up to its high watermark (bounded
-// number of fetches).
+// The data records of `batches` at or after `from` (control batches skipped).
+inline std::vector<fetched_record> decode(const std::string& batches, int64_t from) {
+  return decode_batches(batches, from).records;
+}
+
+// Every data record of a partition from `from` up to its high watermark
+// (bounded number of fetches). Offsets strictly increase; gaps (control
+// batches) are allowed.
 inline std::vector<fetched_record> fetch_all(kappad& k, const std::string& topic, int32_t partition,
                                              int64_t from = 0) {
   std::vector<fetched_record> out;
@@ -279,13 +304,58 @@ inline std::vector<fetched_record> fetch_all(kappad& k, const std::string& topic
   for (int i = 0; i < 100000; ++i) {
     auto r = fetch(k, topic, partition, offset);
     REQUIRE(r.error_code() == v1::NONE);
-    auto recs = decode(r.records(), offset);
-    if (recs.empty()) break;
-    offset = recs.back().offset + 1;
-    out.insert(out.end(), recs.begin(), recs.end());
     if (offset >= r.high_watermark()) break;
+    auto d = decode_batches(r.records(), offset);
+    INFO("fetch at " << offset << " below high watermark " << r.high_watermark());
+    REQUIRE(d.next_offset > offset);  // below the high watermark a fetch returns something
+    out.insert(out.end(), d.records.begin(), d.records.end());
+    offset = d.next_offset;
   }
+  for (size_t i = 1; i < out.size(); ++i) REQUIRE(out[i].offset > out[i - 1].offset);
   return out;
+}
+
+inline constexpr int64_t kEarliest = -2;
+inline constexpr int64_t kLatest = -1;
+
+// ListOffsets for one partition: kEarliest, kLatest (the high watermark), or
+// a timestamp in ms.
+inline v1::ListOffsetsPartitionResponse list_offset(kappad& k, const std::string& topic,
+                                                    int32_t partition, int64_t timestamp) {
+  grpc::ClientContext ctx;
+  v1::ListOffsetsRequest req;
+  auto* t = req.add_topics();
+  t->set_topic(topic);
+  auto* p = t->add_partitions();
+  p->set_partition(partition);
+  p->set_timestamp(timestamp);
+  v1::ListOffsetsResponse resp;
+  auto st = k.broker->ListOffsets(with_deadline(ctx), req, &resp);
+  INFO(st.error_message());
+  REQUIRE(st.ok());
+  REQUIRE(resp.topics_size() == 1);
+  REQUIRE(resp.topics(0).partitions_size() == 1);
+  return resp.topics(0).partitions(0);
+}
+
+inline int64_t latest_offset(kappad& k, const std::string& topic, int32_t partition) {
+  auto r = list_offset(k, topic, partition, kLatest);
+  REQUIRE(r.error_code() == v1::NONE);
+  return r.offset();
+}
+
+// A created partition's first leader term starts asynchronously: until its
+// control batch commits, the high watermark is 0 and a produce waits for the
+// leader. Waits (bounded) for that and returns the high watermark.
+inline int64_t wait_for_first_term(kappad& k, const std::string& topic, int32_t partition) {
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  for (;;) {
+    const int64_t end = latest_offset(k, topic, partition);
+    if (end > 0) return end;
+    INFO(topic << "-" << partition << " high watermark still 0");
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(10ms);
+  }
 }
 
 }  // namespace kappa::e2e
