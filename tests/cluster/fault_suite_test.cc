@@ -16,6 +16,8 @@
 #include <functional>
 #include <random>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "kappa/admin.h"
 #include "tests/cluster/cluster.h"
@@ -350,7 +352,28 @@ TEST_CASE("cluster: bit flip in a replica's segment while it is down", "[cluster
     if (seg.empty() || size < 200) {
       ctx.note("broker " + std::to_string(victim) + ": no segment to damage in " + dir);
     } else {
-      const uint64_t off = uint64_t(ctx.pick(100, int(std::min<uintmax_t>(size / 2, 1 << 30))));
+      // A byte inside the CRC-covered part (attributes..end) of a batch in
+      // the first half of the segment. Kafka's CRC does not cover a batch's
+      // baseOffset and partitionLeaderEpoch: damage there is not detected
+      // (a known gap, see README), so the flip avoids them.
+      std::vector<std::pair<uint64_t, uint64_t>> covered;  // [begin, end) per batch
+      {
+        std::ifstream in(seg, std::ios::binary);
+        uint64_t pos = 0;
+        while (pos + 61 <= size / 2 && covered.size() < 100000) {
+          unsigned char len_be[4];
+          in.seekg(std::streamoff(pos + 8));
+          if (!in.read(reinterpret_cast<char*>(len_be), 4)) break;
+          const uint64_t len = (uint64_t(len_be[0]) << 24) | (uint64_t(len_be[1]) << 16) |
+                               (uint64_t(len_be[2]) << 8) | uint64_t(len_be[3]);
+          if (len < 49 || pos + 12 + len > size) break;
+          covered.emplace_back(pos + 21, pos + 12 + len);
+          pos += 12 + len;
+        }
+      }
+      REQUIRE_FALSE(covered.empty());
+      const auto [lo, hi] = covered[size_t(ctx.pick(0, int(covered.size()) - 1))];
+      const uint64_t off = lo + uint64_t(ctx.pick(0, int(hi - lo) - 1));
       const int bit = ctx.pick(0, 7);
       std::fstream f(seg, std::ios::in | std::ios::out | std::ios::binary);
       f.seekg(std::streamoff(off));
