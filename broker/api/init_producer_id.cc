@@ -1,5 +1,5 @@
 // InitProducerId: a fresh producer id (epoch 0) from this broker's block of
-// ids (blocks come from the controller; see broker/producer_ids.h), or the
+// ids (blocks of 1000 come from the controller: controller::allocate_producer_ids), or the
 // same id with its epoch bumped (fencing older instances).
 #include <limits>
 
