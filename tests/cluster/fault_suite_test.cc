@@ -9,6 +9,7 @@
 // Replay: KAPPA_CHAOS_SEED=<seed> cluster_tests "<case name>".
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -400,6 +401,75 @@ TEST_CASE("cluster: power loss of every node", "[cluster]") {
     ctx.c.start_all();
     ctx.c.wait_listening({1, 2, 3}, 20000);
     ctx.note("restarted every broker");
+  });
+}
+
+
+namespace {
+
+// Waits until partition p's replica set equals `target` (as a set) and no
+// reassignment is running. Returns "" or what it saw last.
+std::string wait_replica_set(kappa::admin& adm, int p, std::vector<int32_t> target, int64_t timeout_ms) {
+  std::sort(target.begin(), target.end());
+  const auto deadline = clock_type::now() + std::chrono::milliseconds(timeout_ms);
+  std::string last = "nothing described";
+  while (clock_type::now() < deadline) {
+    auto d = adm.describe_topics({kTopic});
+    if (d.ok() && !d.value().empty() && int(d.value()[0].partitions.size()) > p) {
+      const auto& pd = d.value()[0].partitions[size_t(p)];
+      std::vector<int32_t> have = pd.replicas;
+      std::sort(have.begin(), have.end());
+      if (have == target && pd.target_replicas.empty() && pd.leader_id > 0) return "";
+      last = "replicas " + std::to_string(have.size()) + ", target " +
+             std::to_string(pd.target_replicas.size()) + ", leader " + std::to_string(pd.leader_id);
+    }
+    sleep_ms(200);
+  }
+  return last;
+}
+
+}  // namespace
+
+// Online replica-set changes under the workload: shrink partition 0 to two
+// replicas, grow it back with the dropped broker as the preferred leader, then
+// move leadership back to preferred replicas. The workload's checks (every
+// acknowledged record once, replicas byte-identical) cover the moves.
+TEST_CASE("cluster: reassign a partition and rebalance leaders under load", "[cluster]") {
+  run_rounds("cluster: reassign a partition and rebalance leaders under load", {}, false,
+             [](run_context& ctx) {
+    auto adm = kappa::admin::create(admin_config(ctx.c));
+    REQUIRE(adm.ok());
+    auto [leader, replicas] = partition_leader(ctx.c, 0);
+    REQUIRE(replicas.size() == 3);
+    const std::vector<int32_t> smaller(replicas.begin() + 1, replicas.end());
+    REQUIRE(adm.value()->reassign_partition({kTopic, 0}, smaller).ok());
+    const std::string shrunk = wait_replica_set(*adm.value(), 0, smaller, 30000);
+    INFO("shrinking partition 0: " << shrunk);
+    REQUIRE(shrunk.empty());
+    const std::vector<int32_t> full = {replicas[0], smaller[0], smaller[1]};
+    REQUIRE(adm.value()->reassign_partition({kTopic, 0}, full).ok());
+    const std::string grown = wait_replica_set(*adm.value(), 0, full, 30000);
+    INFO("growing partition 0 back: " << grown);
+    REQUIRE(grown.empty());
+    // Preferred leaders: replicas[0] of every partition, once in sync.
+    int preferred_leading = 0;
+    for (int attempt = 0; attempt < 20 && preferred_leading < kPartitions; ++attempt) {
+      auto moves = adm.value()->rebalance_leaders(10000);
+      REQUIRE(moves.ok());
+      sleep_ms(500);
+      auto d = adm.value()->describe_topics({kTopic});
+      preferred_leading = 0;
+      if (d.ok() && !d.value().empty()) {
+        for (const auto& pd : d.value()[0].partitions) {
+          if (!pd.replicas.empty() && pd.leader_id == pd.replicas[0]) ++preferred_leading;
+        }
+      }
+    }
+    CHECK(preferred_leading == kPartitions);
+    ctx.note("partition 0: " + std::to_string(replicas.size()) + " -> 2 -> 3 replicas (broker " +
+             std::to_string(replicas[0]) + " dropped and re-added); " +
+             std::to_string(preferred_leading) + " of " + std::to_string(kPartitions) +
+             " partitions led by their preferred replica after rebalance-leaders");
   });
 }
 
