@@ -278,6 +278,15 @@ class group_cluster {
     return pred();
   }
 
+  // Starts nodes 2 and 3, then node 1 campaigning (a three-node group), and
+  // waits for a leader: the usual opening of a test. nullptr on timeout.
+  test_node* start_three() {
+    start(node(2));
+    start(node(3));
+    start(node(1), /*campaign=*/true);
+    return wait_leader();
+  }
+
   test_node* wait_leader(int timeout_ms = 10000) {
     test_node* l = nullptr;
     wait_until([&] { return (l = leader()) != nullptr; }, timeout_ms);

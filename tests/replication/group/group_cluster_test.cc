@@ -42,10 +42,7 @@ bool has_leader_change(const storage::log& l, uint64_t epoch) {
 
 TEST_CASE("three groups elect a leader and replicate byte-identical logs", "[group][cluster]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), /*campaign=*/true);
-  test_node* l = c.wait_leader();
+  test_node* l = c.start_three();
   REQUIRE(l != nullptr);
   CHECK(l->id == raft::node_id(1));
   CHECK(c.propose_many(200, 0) == 200);
@@ -72,10 +69,7 @@ TEST_CASE("three groups elect a leader and replicate byte-identical logs", "[gro
 TEST_CASE("a new leader after shutdown writes its LEADER_CHANGE everywhere with a higher epoch",
           "[group][cluster]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  test_node* l1 = c.wait_leader();
+  test_node* l1 = c.start_three();
   REQUIRE(l1 != nullptr);
   REQUIRE(c.propose_many(50, 0) == 50);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
@@ -103,10 +97,7 @@ TEST_CASE("a new leader after shutdown writes its LEADER_CHANGE everywhere with 
 TEST_CASE("an isolated old leader truncates its uncommitted suffix when it rejoins",
           "[group][cluster]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  test_node* old = c.wait_leader();
+  test_node* old = c.start_three();
   REQUIRE(old != nullptr);
   REQUIRE(c.propose_many(40, 0) == 40);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
@@ -137,10 +128,7 @@ TEST_CASE("an isolated old leader truncates its uncommitted suffix when it rejoi
 
 TEST_CASE("groups restart from their state, epoch cache and log and continue", "[group][cluster]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  REQUIRE(c.wait_leader() != nullptr);
+  REQUIRE(c.start_three() != nullptr);
   REQUIRE(c.propose_many(60, 0) == 60);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
   const uint64_t term = c.leader()->group->status().term.value;
@@ -163,10 +151,7 @@ TEST_CASE("groups restart from their state, epoch cache and log and continue", "
 
 TEST_CASE("a power cut never loses a committed entry", "[group][cluster][crash]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  REQUIRE(c.wait_leader() != nullptr);
+  REQUIRE(c.start_three() != nullptr);
   REQUIRE(c.propose_many(40, 0) == 40);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
   // Crash a follower and the leader in turn while proposals flow; what was
@@ -201,10 +186,7 @@ namespace kappa::replication::test {
 TEST_CASE("a corrupted follower repairs, refuses votes until caught up, and ends identical",
           "[group][cluster][corruption]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  test_node* l = c.wait_leader();
+  test_node* l = c.start_three();
   REQUIRE(l != nullptr);
   REQUIRE(c.propose_many(80, 0) == 80);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
@@ -247,10 +229,7 @@ TEST_CASE("a corrupted follower repairs, refuses votes until caught up, and ends
 TEST_CASE("a follower behind the leader's log start restarts its log there",
           "[group][cluster][restart_log]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  test_node* l = c.wait_leader();
+  test_node* l = c.start_three();
   REQUIRE(l != nullptr);
   REQUIRE(c.propose_many(10, 0) == 10);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
@@ -292,10 +271,7 @@ namespace kappa::replication::test {
 TEST_CASE("proposals made while an fsync is in flight queue with pre-assigned offsets",
           "[group][cluster][queue]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  test_node* l = c.wait_leader();
+  test_node* l = c.start_three();
   REQUIRE(l != nullptr);
   REQUIRE(c.propose_many(3, 0) == 3);
   // One strand task: the first proposal starts a ready whose fsync runs on
@@ -336,10 +312,7 @@ namespace kappa::replication::test {
 
 TEST_CASE("a power cut of every node keeps every committed entry", "[group][cluster][crash]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  test_node* l = c.wait_leader();
+  test_node* l = c.start_three();
   REQUIRE(l != nullptr);
   REQUIRE(c.propose_many(30, 0) == 30);
   for (int i = 0; i < 20; ++i) (void)c.propose(*l, 2, 100 + i);  // some committed, some not
@@ -363,10 +336,7 @@ TEST_CASE("a power cut of every node keeps every committed entry", "[group][clus
 
 TEST_CASE("durable=false replicates without fsyncs before acks", "[group][cluster]") {
   group_cluster c(3, /*durable=*/false);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  REQUIRE(c.wait_leader() != nullptr);
+  REQUIRE(c.start_three() != nullptr);
   REQUIRE(c.propose_many(100, 0) == 100);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
   require_identical_logs(c);
@@ -386,10 +356,7 @@ namespace kappa::replication::test {
 TEST_CASE("a new node joins as a learner, is promoted, and keeps its membership across a restart",
           "[group][cluster][membership]") {
   group_cluster c(4, true, /*voters=*/3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  test_node* l = c.wait_leader();
+  test_node* l = c.start_three();
   REQUIRE(l != nullptr);
   REQUIRE(c.propose_many(20, 0) == 20);
   c.start(c.node(4));  // empty membership: learns it from the leader
@@ -441,10 +408,7 @@ namespace kappa::replication::test {
 TEST_CASE("entries damaged in transit are dropped, never appended, and refetched",
           "[group][cluster][damage]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  test_node* l = c.wait_leader();
+  test_node* l = c.start_three();
   REQUIRE(l != nullptr);
   REQUIRE(c.propose_many(5, 0) == 5);
   REQUIRE(group_cluster::wait_until([&] { return c.converged(); }));
@@ -545,10 +509,7 @@ namespace kappa::replication::test {
 
 TEST_CASE("propose refuses on a follower and refuses what is not one batch", "[group][cluster]") {
   group_cluster c(3);
-  c.start(c.node(2));
-  c.start(c.node(3));
-  c.start(c.node(1), true);
-  test_node* l = c.wait_leader();
+  test_node* l = c.start_three();
   REQUIRE(l != nullptr);
   REQUIRE(group_cluster::wait_until(
       [&] { return c.node(l->id.value % 3 + 1).group->status().leader == l->id; }));
