@@ -2,6 +2,7 @@
 // for libkappa tests; SIGTERM (then SIGKILL after 10 s) on destruction.
 #pragma once
 
+#include "tests/support/ports.h"
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
@@ -25,28 +26,14 @@ inline std::string kappad_binary() {
   return KAPPA_BINARY_DIR "/broker/kappad";
 }
 
-inline int free_loopback_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  socklen_t len = sizeof addr;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 class kappad_child {
  public:
   explicit kappad_child(const std::string& binary) {
     char dir_template[] = "/tmp/kappa-client-XXXXXX";
     REQUIRE(::mkdtemp(dir_template) != nullptr);
     dir_ = dir_template;
-    address_ = "127.0.0.1:" + std::to_string(free_loopback_port());
-    const std::string metrics = "127.0.0.1:" + std::to_string(free_loopback_port());
+    address_ = "127.0.0.1:" + std::to_string(kappa::test::unused_port());
+    const std::string metrics = "127.0.0.1:" + std::to_string(kappa::test::unused_port());
     const std::string data = dir_ + "/data";
     const std::string log = dir_ + "/kappad.log";
     pid_ = ::fork();

@@ -19,6 +19,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/support/ports.h"
+
 namespace kappa_cluster {
 namespace {
 
@@ -55,21 +57,6 @@ std::string kappad_binary() {
   return KAPPA_BINARY_DIR "/broker/kappad";
 }
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    throw std::runtime_error("free_port: bind failed");
-  }
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 cluster::cluster(cluster_options options) : options_(std::move(options)) {
   char tmpl[] = "/tmp/kappa-cluster-XXXXXX";
   if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
@@ -81,9 +68,9 @@ cluster::cluster(cluster_options options) : options_(std::move(options)) {
   for (int id = 1; id <= options_.nodes; ++id) {
     node n;
     n.id = id;
-    n.client_port = free_port();
-    n.internal_port = free_port();
-    n.metrics_port = free_port();
+    n.client_port = kappa::test::unused_port();
+    n.internal_port = kappa::test::unused_port();
+    n.metrics_port = kappa::test::unused_port();
     n.proxy_port = proxy_->add_node(id, n.internal_port);
     nodes_.push_back(n);
     std::filesystem::create_directories(data_dir(id));
@@ -139,7 +126,9 @@ void cluster::start(int id) {
   if (n.pid > 0) reap(n, false);
   if (n.pid > 0) return;  // still running
   std::string voters;
+  const int voter_count = options_.voters > 0 ? options_.voters : size();
   for (const auto& v : nodes_) {
+    if (v.id > voter_count) break;
     voters += (voters.empty() ? "" : ",") + std::to_string(v.id) + "@" + loopback(v.proxy_port);
   }
   std::vector<std::string> args = {binary_,

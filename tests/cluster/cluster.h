@@ -1,6 +1,6 @@
 // cluster: N real kappad processes on 127.0.0.1 for the fault suite — free
-// ports, a temp directory per cluster (data, logs), every broker a
-// controller voter, and a link_proxy in front of each internal listener.
+// ports, a temp directory per cluster (data, logs), brokers 1..voters
+// controller voters (default: every broker), and a link_proxy in front of each internal listener.
 //
 // Broker-to-broker traffic must cross the proxy, also after brokers learn
 // each other's internal address from the controller's metadata (which holds
@@ -36,6 +36,8 @@ namespace kappa_cluster {
 
 struct cluster_options {
   int nodes = 3;
+  int voters = 0;             // brokers 1..voters are controller voters; 0 = every broker
+  int initially_started = 0;  // run_rounds starts brokers 1..this first; 0 = every broker
   bool power_loss = false;           // --test-power-loss on every broker
   int default_replication_factor = 0;  // 0 = kappad's default (topics here name theirs)
   std::vector<std::string> extra_flags;
@@ -99,8 +101,5 @@ class cluster {
   mutable std::mutex pid_mu_;
   std::unique_ptr<link_proxy> proxy_;
 };
-
-// A free TCP port on 127.0.0.1 (bound and released: a tiny race is accepted).
-int free_port();
 
 }  // namespace kappa_cluster

@@ -158,10 +158,14 @@ void run_rounds(const std::string& name, cluster_options options, bool needs_pro
       FAIL(why << "\n" << "schedule:\n" << join_lines(notes) << c.describe_logs(40));
     };
 
-    c.start_all();
-    std::vector<int> all;
+    std::vector<int> all, initial;
     for (int id = 1; id <= c.size(); ++id) all.push_back(id);
-    if (!c.wait_listening(all, 30000)) fail_with_logs("brokers did not start listening within 30 s");
+    const int started = options.initially_started > 0 ? options.initially_started : c.size();
+    for (int id = 1; id <= started; ++id) {
+      c.start(id);
+      initial.push_back(id);
+    }
+    if (!c.wait_listening(initial, 30000)) fail_with_logs("brokers did not start listening within 30 s");
     if (std::string e = create_topic(c, 30000); !e.empty()) fail_with_logs("topic setup: " + e);
 
     workload_options wo;
@@ -470,6 +474,61 @@ TEST_CASE("cluster: reassign a partition and rebalance leaders under load", "[cl
              std::to_string(replicas[0]) + " dropped and re-added); " +
              std::to_string(preferred_leading) + " of " + std::to_string(kPartitions) +
              " partitions led by their preferred replica after rebalance-leaders");
+  });
+}
+
+// A fourth broker (not a controller voter) joins a running cluster, takes a
+// replica of partition 0 in place of its preferred replica, becomes its
+// leader through rebalance-leaders, and then every broker restarts (SIGTERM).
+// The workload's producers and consumers, bootstrapped with all four
+// addresses, must carry on; the final drain reads partition 0 from the new
+// broker.
+TEST_CASE("cluster: a joining broker takes and leads a replica; then all restart", "[cluster]") {
+  cluster_options o;
+  o.nodes = 4;
+  o.voters = 3;
+  o.initially_started = 3;
+  run_rounds("cluster: a joining broker takes and leads a replica; then all restart", o, false,
+             [](run_context& ctx) {
+    auto adm = kappa::admin::create(admin_config(ctx.c));
+    REQUIRE(adm.ok());
+    ctx.c.start(4);
+    REQUIRE(ctx.c.wait_listening({4}, 20000));
+    bool registered = false;
+    for (int attempt = 0; attempt < 100 && !registered; ++attempt) {
+      auto d = adm.value()->describe_cluster();
+      if (d.ok()) {
+        for (const auto& b : d.value().brokers) registered |= (b.id == 4 && b.alive);
+      }
+      if (!registered) sleep_ms(100);
+    }
+    REQUIRE(registered);
+    ctx.note("broker 4 started and registered");
+    auto [leader, replicas] = partition_leader(ctx.c, 0);
+    REQUIRE(replicas.size() == 3);
+    const std::vector<int32_t> target = {4, replicas[1], replicas[2]};
+    REQUIRE(adm.value()->reassign_partition({kTopic, 0}, target).ok());
+    const std::string moved = wait_replica_set(*adm.value(), 0, target, 30000);
+    INFO("moving partition 0 to broker 4: " << moved);
+    REQUIRE(moved.empty());
+    int leader0 = -1;
+    for (int attempt = 0; attempt < 20 && leader0 != 4; ++attempt) {
+      auto moves = adm.value()->rebalance_leaders(10000);
+      REQUIRE(moves.ok());
+      sleep_ms(500);
+      leader0 = partition_leader(ctx.c, 0).first;
+    }
+    REQUIRE(leader0 == 4);
+    ctx.note("partition 0: replicas " + std::to_string(replicas[0]) + "," + std::to_string(replicas[1]) + "," +
+             std::to_string(replicas[2]) + " -> 4," + std::to_string(replicas[1]) + "," +
+             std::to_string(replicas[2]) + ", led by broker 4");
+    for (int id = 1; id <= 4; ++id) {
+      if (!ctx.c.stop(id)) ctx.note("broker " + std::to_string(id) + " did not stop cleanly within 20 s");
+    }
+    ctx.note("stopped every broker (SIGTERM)");
+    ctx.c.start_all();
+    REQUIRE(ctx.c.wait_listening({1, 2, 3, 4}, 20000));
+    ctx.note("restarted every broker");
   });
 }
 

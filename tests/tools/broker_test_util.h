@@ -13,26 +13,13 @@
 #include <ctime>
 #include <thread>
 
+#include "tests/support/ports.h"
 #include "tests/tools/tool_test_util.h"
 
 namespace kappa::tools_test {
 
 inline const std::string kKappad = KAPPA_BINARY_DIR "/broker/kappad";
 
-// A port the kernel just handed out on 127.0.0.1 (free unless someone takes
-// it in the instant before the broker binds it).
-inline int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 inline bool can_connect(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -114,8 +101,8 @@ class kappad_process {
  public:
   kappad_process() {
     REQUIRE(std::filesystem::exists(kKappad));
-    port_ = free_port();
-    metrics_port_ = free_port();
+    port_ = kappa::test::unused_port();
+    metrics_port_ = kappa::test::unused_port();
     std::vector<std::string> argv{kKappad,
                                   "--listen",
                                   address(),

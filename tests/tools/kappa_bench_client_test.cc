@@ -63,7 +63,7 @@ TEST_CASE("kappa-bench produce, consume and e2e run against kappad and print the
 
 TEST_CASE("kappa-bench against an unreachable broker fails with one line",
           "[kappa-bench][errors]") {
-  std::string addr = "127.0.0.1:" + std::to_string(free_port());
+  std::string addr = "127.0.0.1:" + std::to_string(kappa::test::unused_port());
   run_result r = run_tool(
       kKappaBench, {"produce", "--bootstrap", addr, "--timeout-ms", "1000", "--num-records", "1"},
       "", {}, 60);

@@ -116,7 +116,7 @@ TEST_CASE("unknown topics, invalid names and bad arguments fail with one line",
 }
 
 TEST_CASE("an unreachable broker is a one-line failure within the timeout", "[kappactl][errors]") {
-  int port = free_port();  // nothing listens there
+  int port = kappa::test::unused_port();  // nothing listens there
   std::string addr = "127.0.0.1:" + std::to_string(port);
   for (std::vector<std::string> args : {std::vector<std::string>{"topic", "list"},
                                         {"cluster", "describe"},

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/ports.h"
 #include "kappa/v1/admin.grpc.pb.h"
 #include "kappa/v1/broker.grpc.pb.h"
 #include "proto/format/records.h"
@@ -31,17 +32,6 @@ namespace kappa::e2e {
 namespace v1 = ::kappa::v1;
 using namespace std::chrono_literals;
 
-inline int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
 
 inline grpc::ClientContext* with_deadline(grpc::ClientContext& ctx, std::chrono::seconds s = 30s) {
   ctx.set_deadline(std::chrono::system_clock::now() + s);
@@ -65,7 +55,7 @@ class kappad {
   // Starts kappad (again, on the same data dir) and waits until it answers.
   void start() {
     REQUIRE(pid_ <= 0);
-    port = free_port();
+    port = kappa::test::unused_port();
     address = "127.0.0.1:" + std::to_string(port);
     std::vector<std::string> args{KAPPA_BINARY_DIR "/broker/kappad", "--listen", address,
                                   "--data-dir", data_dir, "--metrics-listen", "",

@@ -182,7 +182,7 @@ TEST_CASE("restart keeps topics, configs and data", "[e2e]") {
 TEST_CASE("a second kappad on the same data dir fails at once", "[e2e]") {
   kappad k;
   k.start();
-  int status = k.run_to_exit({"--listen", "127.0.0.1:" + std::to_string(free_port()),
+  int status = k.run_to_exit({"--listen", "127.0.0.1:" + std::to_string(kappa::test::unused_port()),
                               "--data-dir", k.data_dir, "--metrics-listen", ""});
   REQUIRE(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 1);

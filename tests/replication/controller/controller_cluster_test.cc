@@ -23,6 +23,7 @@
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
 
+#include "tests/support/ports.h"
 #include "replication/controller/controller.h"
 #include "replication/controller/errc.h"
 #include "replication/transport/grpc_transport.h"
@@ -76,21 +77,6 @@ class serial_executor {
   std::thread t_;
 };
 
-// A port that was free a moment ago (the voters must know each other's
-// addresses before their servers start).
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
 
 struct node {
   int32_t id = 0;
@@ -153,7 +139,7 @@ class cluster {
  public:
   explicit cluster(int voters) {
     for (int i = 1; i <= voters; ++i) {
-      voters_.push_back({i, "127.0.0.1:" + std::to_string(free_port())});
+      voters_.push_back({i, "127.0.0.1:" + std::to_string(kappa::test::unused_port())});
     }
     for (const auto& v : voters_) add(v.id, v.internal_address);
     ticker_ = std::thread([this] {
@@ -180,7 +166,7 @@ class cluster {
     std::lock_guard lk(mu_);
     nodes_[id] = std::move(n);
   }
-  void add_non_voter(int32_t id) { add(id, "127.0.0.1:" + std::to_string(free_port())); }
+  void add_non_voter(int32_t id) { add(id, "127.0.0.1:" + std::to_string(kappa::test::unused_port())); }
 
   // Stops `id` and starts it again over the same (in-memory) disk.
   void restart(int32_t id) {
