@@ -1,6 +1,8 @@
 #include "kappa/admin.h"
 
 #include <chrono>
+#include <map>
+#include <utility>
 #include <thread>
 
 #include "client/src/backoff.h"
@@ -126,7 +128,48 @@ Result<std::vector<topic_description>> admin::describe_topics(const std::vector<
     }
     out.push_back(std::move(d));
   }
+  fill_log_stats_from_leaders(out);
   return out;
+}
+
+// A broker reports log figures (start, high watermark, end, size) from its
+// own replica: -1 where it holds none, and a follower's high watermark may
+// lag. So they are asked of each partition's leader, and the answer does not
+// depend on which broker answered the describe. Best effort: where a leader
+// cannot be asked, the first broker's figures stay.
+void admin::fill_log_stats_from_leaders(std::vector<topic_description>& topics) {
+  using key = std::pair<std::string, int32_t>;
+  std::vector<std::string> names;
+  for (auto& t : topics) {
+    if (t.status.ok() && !t.partitions.empty()) names.push_back(t.name);
+  }
+  if (names.empty() || !impl_->metadata.refresh(names).ok()) return;
+  std::map<std::string, std::map<key, partition_description*>> by_leader;  // leader address -> partitions
+  for (auto& t : topics) {
+    for (auto& p : t.partitions) {
+      if (p.leader_id < 0) continue;
+      if (auto address = impl_->metadata.leader(t.name, p.partition)) by_leader[*address][{t.name, p.partition}] = &p;
+    }
+  }
+  for (auto& [address, wanted] : by_leader) {
+    v1::DescribeTopicsRequest request;
+    for (const auto& n : names) request.add_names(n);
+    v1::DescribeTopicsResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(impl_->pool.config().request_timeout_ms));
+    if (!impl_->pool.admin(address)->DescribeTopics(&context, request, &response).ok()) continue;
+    for (const auto& t : response.topics()) {
+      for (const auto& rp : t.partitions()) {
+        auto it = wanted.find({t.name(), rp.partition()});
+        if (it == wanted.end() || rp.high_watermark() < 0) continue;
+        it->second->log_start_offset = rp.log_start_offset();
+        it->second->high_watermark = rp.high_watermark();
+        it->second->log_end_offset = rp.log_end_offset();
+        it->second->size_bytes = rp.size_bytes();
+      }
+    }
+  }
 }
 
 Result<std::vector<topic_configs>> admin::describe_configs(const std::vector<std::string>& topics) {

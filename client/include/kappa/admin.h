@@ -119,7 +119,9 @@ class admin {
   Result<std::vector<topic_status>> create_topics(const std::vector<new_topic>& topics,
                                                   bool validate_only = false);
   Result<std::vector<topic_status>> delete_topics(const std::vector<std::string>& names);
-  // Empty names = every topic.
+  // Empty names = every topic. Each partition's log figures (log start, high
+  // watermark, log end, size) come from its leader; -1 where no replica
+  // that was asked holds it.
   Result<std::vector<topic_description>> describe_topics(const std::vector<std::string>& names,
                                                          bool include_internal = false);
   Result<std::vector<topic_configs>> describe_configs(const std::vector<std::string>& topics);
@@ -146,6 +148,7 @@ class admin {
 
  private:
   explicit admin(std::unique_ptr<impl> impl);
+  void fill_log_stats_from_leaders(std::vector<topic_description>& topics);
   std::unique_ptr<impl> impl_;
 };
 
