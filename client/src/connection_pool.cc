@@ -54,10 +54,12 @@ connection_pool::connection& connection_pool::get(const std::string& address) {
   c.channel = grpc::CreateCustomChannel(channel_target(address), grpc::InsecureChannelCredentials(), args);
   c.broker = v1::Broker::NewStub(c.channel);
   c.admin = v1::Admin::NewStub(c.channel);
+  c.group = v1::Group::NewStub(c.channel);
   return connections_.emplace(address, std::move(c)).first->second;
 }
 
 v1::Broker::Stub* connection_pool::broker(const std::string& address) { return get(address).broker.get(); }
+v1::Group::Stub* connection_pool::group(const std::string& address) { return get(address).group.get(); }
 v1::Admin::Stub* connection_pool::admin(const std::string& address) { return get(address).admin.get(); }
 
 Status from_grpc(const grpc::Status& status, const std::string& what) {

@@ -1,5 +1,5 @@
 // One gRPC channel per broker address, shared by every request to it (HTTP/2
-// multiplexes the calls), with stubs for both services. gRPC reconnects a
+// multiplexes the calls), with stubs for its services. gRPC reconnects a
 // channel by itself; its reconnect backoff is bounded by the client config so
 // a restarted broker is picked up within about reconnect_backoff_max_ms.
 #pragma once
@@ -14,6 +14,7 @@
 
 #include "kappa/v1/admin.grpc.pb.h"
 #include "kappa/v1/broker.grpc.pb.h"
+#include "kappa/v1/group.grpc.pb.h"
 #include "kappa/client_config.h"
 #include "kappa/error.h"
 
@@ -28,6 +29,7 @@ class connection_pool {
   // Thread-safe; the stubs live as long as the pool.
   v1::Broker::Stub* broker(const std::string& address);
   v1::Admin::Stub* admin(const std::string& address);
+  v1::Group::Stub* group(const std::string& address);
 
   // The bootstrap addresses, parsed from the comma-separated list.
   const std::vector<std::string>& bootstrap() const { return bootstrap_; }
@@ -38,6 +40,7 @@ class connection_pool {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<v1::Broker::Stub> broker;
     std::unique_ptr<v1::Admin::Stub> admin;
+    std::unique_ptr<v1::Group::Stub> group;
   };
   connection& get(const std::string& address);
 

@@ -109,6 +109,53 @@ struct listed_offset {
   int32_t leader_epoch = -1;
 };
 
+// Consumer groups (see proto/kappa/v1/group.proto).
+struct group_listing {
+  std::string group_id;
+  std::string state;  // "Empty", "Assigning", "Reconciling", "Stable"
+  int32_t members = 0;
+  int32_t coordinator_id = -1;
+};
+
+struct group_member_description {
+  std::string member_id;
+  std::string instance_id;
+  std::string client_id;
+  std::string host;
+  int32_t member_epoch = -1;
+  std::string state;  // "Stable", "Revoking", "Waiting"
+  std::vector<std::string> subscribed_topics;
+  std::string subscribed_pattern;
+  std::vector<topic_partition> assignment;
+  std::vector<topic_partition> target_assignment;
+};
+
+struct group_partition_offset {
+  topic_partition tp;
+  int64_t committed_offset = -1;  // -1: nothing committed
+  int64_t high_watermark = -1;    // -1: unknown
+  int64_t lag = -1;               // high_watermark - committed; -1: unknown
+  std::string owner_member_id;    // "" when no member owns it
+  std::string metadata;
+};
+
+struct group_description {
+  std::string group_id;
+  std::string state;
+  std::string assignor;
+  int32_t group_epoch = 0;
+  int32_t assignment_epoch = 0;
+  int32_t coordinator_id = -1;
+  int64_t rebalances = 0;
+  std::vector<group_member_description> members;
+  std::vector<group_partition_offset> offsets;  // sorted by topic, partition
+};
+
+struct partition_result {
+  topic_partition tp;
+  Status status;
+};
+
 class admin {
  public:
   static Result<std::unique_ptr<admin>> create(const client_config& config);
@@ -143,6 +190,25 @@ class admin {
   // ms (first offset whose timestamp is >= it). Routed to each leader.
   Result<std::vector<listed_offset>> list_offsets(
       const std::vector<std::pair<topic_partition, int64_t>>& specs);
+
+  // Consumer groups. Each call goes to the group's coordinator (found and
+  // followed across NOT_COORDINATOR); list_groups asks every live broker.
+  Result<std::vector<group_listing>> list_groups();
+  // group_id_not_found for a group the coordinator does not know.
+  Result<group_description> describe_group(const std::string& group_id);
+  // non_empty_group while it has members; group_id_not_found if unknown.
+  Status delete_group(const std::string& group_id);
+  // Removes committed offsets; a partition of -1 stands for every partition
+  // of the topic. group_subscribed_to_topic while a member subscribes to it.
+  Result<std::vector<partition_result>> delete_group_offsets(const std::string& group_id,
+                                                             const std::vector<topic_partition>& partitions);
+  // Empty partitions = every partition the group has an offset for.
+  Result<std::map<topic_partition, committed_offset>> fetch_group_offsets(
+      const std::string& group_id, const std::vector<topic_partition>& partitions = {});
+  // Commits offsets from outside the group (kappactl group reset-offsets):
+  // refused as a whole with non_empty_group while the group has members.
+  Result<std::vector<partition_result>> alter_group_offsets(const std::string& group_id,
+                                                            const std::map<topic_partition, int64_t>& offsets);
 
   struct impl;
 

@@ -23,11 +23,28 @@
 // Thread safety: all methods are safe to call concurrently, but a consumer
 // is meant to be driven by one thread (positions move with poll(); a second
 // concurrent poll() waits for the first, up to its own timeout).
-// Group subscription (subscribe/commit) comes with consumer groups.
+//
+// Consumer groups: subscribe() joins group `group_id` and the group's
+// coordinator assigns partitions (KIP-848 style, see proto/kappa/v1/
+// group.proto). A background thread heartbeats (so processing time between
+// polls never counts against the session timeout) and learns assignment
+// changes; poll() applies them on the polling thread, in this order:
+//   1. revoked partitions: with auto-commit their positions are committed,
+//      then listener.on_revoked runs (commit there for commit-after-processing),
+//      then the partitions stop fetching and are reported let go;
+//   2. new partitions: their committed offsets are fetched (auto_offset_reset
+//      applies where none is), then listener.on_assigned runs (it may seek),
+//      then they start fetching.
+// If the member was fenced or its session expired, its partitions are gone
+// without a commit: listener.on_lost runs (default: on_revoked without the
+// commit) and the consumer rejoins. Callbacks may call seek(), position(),
+// commit_sync() and assignment() on the consumer they are given.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -66,7 +83,37 @@ struct consumer_config {
   size_t max_poll_records = 10000;
   // Verify each batch's CRC32C before decoding it.
   bool check_crcs = true;
+
+  // Consumer groups (used by subscribe()).
+  // Static membership: a stable id of this instance ("" = dynamic). A static
+  // member that closes and comes back within session_timeout_ms gets its
+  // partitions back without a rebalance.
+  std::string group_instance_id;
+  // "uniform" (sticky: keeps partitions where they are, spreads the rest
+  // evenly) or "range" (per topic, contiguous ranges, like Kafka's).
+  std::string group_assignor = "uniform";
+  int32_t session_timeout_ms = 45000;
+  // How long this member may take (its on_revoked) to let go of partitions.
+  int32_t rebalance_timeout_ms = 60000;
+  // Commit the positions of owned partitions every auto_commit_interval_ms
+  // (from poll()), before revocations, and at close().
+  bool enable_auto_commit = true;
+  int64_t auto_commit_interval_ms = 5000;
+  std::string client_id = "kappa";
 };
+
+class consumer;
+
+// Assignment callbacks of a group member; each runs on the thread that
+// called poll() (or close()/unsubscribe()). Empty functions are skipped.
+struct rebalance_listener {
+  std::function<void(consumer&, const std::vector<topic_partition>&)> on_revoked;
+  std::function<void(consumer&, const std::vector<topic_partition>&)> on_assigned;
+  // Partitions taken away without a chance to commit (fenced, session
+  // expired). Default: on_revoked.
+  std::function<void(consumer&, const std::vector<topic_partition>&)> on_lost;
+};
+
 
 struct consumed_record {
   std::string topic;
@@ -86,8 +133,39 @@ class consumer {
   consumer& operator=(const consumer&) = delete;
 
   // Replaces the assignment. Partitions kept keep their positions; new ones
-  // start without one (auto_offset_reset decides, or seek first).
+  // start without one (auto_offset_reset decides, or seek first). Fails
+  // with invalid_argument while subscribed.
   Status assign(const std::vector<topic_partition>& partitions);
+
+  // Joins group `group_id` subscribed to these topics (or to every topic
+  // whose whole name matches `pattern`, ECMAScript syntax; topics created
+  // later are picked up). Returns once the join was sent; partitions arrive
+  // through poll(). Fails with invalid_argument after assign(), with an
+  // empty group id, or while already subscribed to another group.
+  // Calling it again with other topics changes the subscription.
+  Status subscribe(const std::vector<std::string>& topics, const std::string& group_id,
+                   rebalance_listener listener = {});
+  Status subscribe_pattern(const std::string& pattern, const std::string& group_id,
+                           rebalance_listener listener = {});
+  // Leaves the group at once (its partitions are reassigned without waiting
+  // for the session timeout), after a final auto-commit and on_revoked.
+  Status unsubscribe();
+  // The group member's id and epoch ("" and -1 when not in a group).
+  std::string member_id() const;
+  int32_t member_epoch() const;
+
+  // Commits the current positions of every owned partition, or the given
+  // offsets (the next offset to consume), and waits until the coordinator
+  // has them committed (up to request_timeout_ms). Fails with
+  // stale_member_epoch / unknown_member_id / fenced_member_epoch when this
+  // member no longer owns what it commits (nothing is committed then).
+  Status commit_sync();
+  Status commit_sync(const std::map<topic_partition, int64_t>& offsets);
+  // The same without waiting; `done` (if set) runs on a background thread
+  // with the outcome. Commits complete in the order they were made.
+  void commit_async(std::function<void(Status)> done = {});
+  // The group's committed offsets of these partitions.
+  Result<std::map<topic_partition, committed_offset>> committed(const std::vector<topic_partition>& partitions);
   std::vector<topic_partition> assignment() const;
 
   // Sets the next offset poll() returns for an assigned partition; drops
@@ -125,6 +203,9 @@ class consumer {
   void wakeup();
   // Stops fetching, cancels in-flight fetches and waits for them to end
   // (promptly; at worst one ListOffsets or metadata round the fetcher is in).
+  // A group member first commits (auto-commit), runs on_revoked and leaves
+  // the group at once (a static member leaves for session_timeout_ms, so it
+  // can come back to the same partitions).
   // Afterwards poll() fails with client_errc::closed. Idempotent.
   void close();
 

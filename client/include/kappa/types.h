@@ -28,6 +28,14 @@ struct header {
   bool operator==(const header&) const = default;
 };
 
+// A consumer group's committed offset of one partition.
+struct committed_offset {
+  int64_t offset = -1;  // the next offset to consume; -1: nothing committed
+  int32_t leader_epoch = -1;
+  std::string metadata;
+  int64_t commit_timestamp_ms = -1;
+};
+
 // Special timestamps for ListOffsets (as Kafka's).
 inline constexpr int64_t kEarliestOffsetSpec = -2;
 inline constexpr int64_t kLatestOffsetSpec = -1;
