@@ -78,6 +78,9 @@ struct shard_options {
   int32_t max_group_size = 10000;
   int64_t offsets_retention_ms = int64_t{7} * 24 * 3600 * 1000;  // Kafka's default
   size_t max_metadata_bytes = 4096;
+  // Seed of the member-id generator; 0 = from std::random_device. Tests set
+  // it so that a seeded run is reproducible.
+  uint64_t id_seed = 0;
 };
 
 // What the shard needs of the cluster's metadata: every topic that exists,

@@ -1,0 +1,383 @@
+// Membership and reconciliation (KIP-848): group_shard::heartbeat and the
+// target-assignment helpers declared in group_state.h.
+#include <algorithm>
+#include <cstdio>
+
+#include "broker/group/group_codec.h"
+#include "broker/group/group_state.h"
+
+namespace kappa::broker::group {
+namespace {
+
+v1::GroupHeartbeatResponse failure(v1::ErrorCode code, std::string message) {
+  v1::GroupHeartbeatResponse r;
+  r.set_error_code(code);
+  r.set_error_message(std::move(message));
+  return r;
+}
+
+std::string make_member_id(std::mt19937_64& rng, const group_state& g) {
+  for (;;) {
+    uint64_t hi = rng();
+    uint64_t lo = rng();
+    hi = (hi & ~uint64_t{0xf000}) | 0x4000;                      // version 4
+    lo = (lo & ~(uint64_t{0xc} << 60)) | (uint64_t{0x8} << 60);  // variant 10
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
+                  static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
+                  static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+    std::string id(buf);
+    if (g.members.count(id) == 0) return id;
+  }
+}
+
+std::vector<std::string> sorted_topics(const google::protobuf::RepeatedPtrField<std::string>& topics) {
+  std::vector<std::string> out(topics.begin(), topics.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool same_subscription(const member_state& m, const v1::GroupHeartbeatRequest& r) {
+  return m.subscribed_pattern == r.subscribed_pattern() && m.subscribed_topics == sorted_topics(r.subscribed_topics());
+}
+
+void set_subscription(member_state& m, const v1::GroupHeartbeatRequest& r, std::shared_ptr<const std::regex> re) {
+  m.subscribed_topics = sorted_topics(r.subscribed_topics());
+  m.subscribed_pattern = r.subscribed_pattern();
+  m.pattern = std::move(re);
+}
+
+const partition_set& target_of(const group_state& g, const std::string& member_id) {
+  static const partition_set kEmpty;
+  auto it = g.target.find(member_id);
+  return it == g.target.end() ? kEmpty : it->second;
+}
+
+// One reconciliation step of member `m` toward its target; `owned` is what
+// the member reported owning (nullptr: nothing reported, e.g. a leave).
+// Returns whether persisted state changed.
+bool reconcile(group_state& g, member_state& m, const partition_set* owned, int64_t now_ms) {
+  bool changed = false;
+  const partition_set& target = target_of(g, m.member_id);
+  // Revocations the member has finished: what it no longer reports owning.
+  if (owned != nullptr && !ps_empty(m.pending_revocation)) {
+    partition_set still = ps_intersect(m.pending_revocation, *owned);
+    if (still != m.pending_revocation) {
+      m.pending_revocation = std::move(still);
+      changed = true;
+    }
+  }
+  if (m.member_epoch != g.assignment_epoch || !ps_empty(m.pending_revocation) || !ps_subset(m.assigned, target)) {
+    partition_set revoke = ps_minus(m.assigned, target);
+    if (!ps_empty(revoke)) {
+      if (ps_empty(m.pending_revocation)) m.revocation_deadline_ms = now_ms + m.rebalance_timeout_ms;
+      m.assigned = ps_intersect(m.assigned, target);
+      m.pending_revocation = ps_union(m.pending_revocation, revoke);
+      changed = true;
+    }
+    // Revoking: it keeps its epoch (its commits stay valid) until it let go.
+    if (!ps_empty(m.pending_revocation)) return changed;
+    if (m.member_epoch != g.assignment_epoch) {
+      m.previous_member_epoch = m.member_epoch;
+      m.member_epoch = g.assignment_epoch;
+      changed = true;
+    }
+  }
+  // Its target, minus what others still own or are revoking (Waiting).
+  partition_set missing = ps_minus(target, m.assigned);
+  if (!ps_empty(missing)) {
+    partition_set grant = ps_minus(missing, owned_by_others(g, m.member_id));
+    if (!ps_empty(grant)) {
+      m.assigned = ps_union(m.assigned, grant);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+bool target_valid(group_state& g, const topics_view& view) {
+  partition_set expected;
+  partition_set seen;
+  for (auto& [id, m] : g.members) {
+    partition_set allowed;
+    for (const auto& topic : resolve_subscription(m, view)) {
+      int32_t n = view.partitions.at(topic);
+      auto& parts = allowed[topic];
+      for (int32_t p = 0; p < n; ++p) parts.insert(p);
+    }
+    ps_normalize(allowed);
+    auto it = g.target.find(id);
+    if (it == g.target.end()) return false;
+    if (!ps_subset(it->second, allowed)) return false;
+    if (!ps_empty(ps_intersect(seen, it->second))) return false;
+    seen = ps_union(seen, it->second);
+    expected = ps_union(expected, allowed);
+  }
+  return seen == expected;
+}
+
+}  // namespace
+
+partition_set owned_by_others(const group_state& g, const std::string& except) {
+  partition_set out;
+  for (const auto& [id, m] : g.members) {
+    if (id == except) continue;
+    for (const auto& [topic, parts] : m.assigned) out[topic].insert(parts.begin(), parts.end());
+    for (const auto& [topic, parts] : m.pending_revocation) out[topic].insert(parts.begin(), parts.end());
+  }
+  return out;
+}
+
+void remove_member(group_state& g, const std::string& member_id) {
+  g.members.erase(member_id);
+  g.target.erase(member_id);
+}
+
+void new_target(group_state& g, const topics_view& view) {
+  ++g.group_epoch;
+  g.topics_checked = topics_fingerprint(view);
+  g.target.clear();
+  g.assignment_epoch = g.group_epoch;
+  if (g.members.empty()) return;
+  std::vector<assignor_member> in;
+  std::map<std::string, int32_t> counts;
+  in.reserve(g.members.size());
+  for (auto& [id, m] : g.members) {
+    assignor_member a;
+    a.member_id = id;
+    a.topics = resolve_subscription(m, view);
+    // Stickiness: what the member owns or is being given, within what it
+    // may still have.
+    for (const auto& [topic, parts] : ps_union(m.assigned, m.pending_revocation)) {
+      if (a.topics.count(topic) == 0) continue;
+      int32_t n = view.partitions.at(topic);
+      for (int32_t p : parts) {
+        if (p < n) a.current[topic].insert(p);
+      }
+    }
+    for (const auto& t : a.topics) counts[t] = view.partitions.at(t);
+    in.push_back(std::move(a));
+  }
+  auto result = assign(g.assignor.empty() ? std::string("uniform") : g.assignor, in, counts);
+  for (auto& [id, m] : g.members) {
+    partition_set t = result[id];
+    ps_normalize(t);
+    g.target[id] = std::move(t);
+  }
+  ++g.rebalances;
+  // A static member away (-2) owns nothing: what moved away from it is free.
+  for (auto& [id, m] : g.members) {
+    if (!m.left_temporarily) continue;
+    m.assigned = ps_intersect(m.assigned, g.target[id]);
+    m.pending_revocation.clear();
+  }
+}
+
+bool refresh_target(group_state& g, const topics_view& view) {
+  uint64_t fp = topics_fingerprint(view);
+  if (g.topics_checked == fp) return false;
+  g.topics_checked = fp;
+  if (g.members.empty() || target_valid(g, view)) return false;
+  new_target(g, view);
+  return true;
+}
+
+v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatRequest& request, const std::string& host,
+                                                  const topics_view& topics, int64_t now_ms, records& out) {
+  using v1::ErrorCode;
+  const std::string& group_id = request.group_id();
+  if (group_id.empty()) return failure(v1::INVALID_GROUP_ID, "group_id is empty");
+  const int32_t epoch = request.member_epoch();
+  auto git = state_->groups.find(group_id);
+  group_state* g = git == state_->groups.end() ? nullptr : &git->second;
+  auto wall_estimate = [&] { return state_->wall_minus_now ? now_ms + *state_->wall_minus_now : 0; };
+
+  auto success = [&](const member_state& m) {
+    v1::GroupHeartbeatResponse r;
+    r.set_member_id(m.member_id);
+    r.set_member_epoch(m.member_epoch);
+    r.set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
+    ps_to_proto(m.assigned, r.mutable_assignment());
+    return r;
+  };
+  auto left = [&](int32_t left_epoch) {
+    v1::GroupHeartbeatResponse r;
+    r.set_member_id(request.member_id());
+    r.set_member_epoch(left_epoch);
+    r.set_heartbeat_interval_ms(options_.heartbeat_interval_ms);
+    return r;
+  };
+
+  if (epoch == -1) {
+    // Leaving a group one is not in is done already.
+    if (g == nullptr || g->members.count(request.member_id()) == 0) return left(-1);
+    remove_member(*g, request.member_id());
+    new_target(*g, topics);
+    if (g->members.empty()) g->empty_since_ms = wall_estimate();
+    emit_group(*g, out);
+    return left(-1);
+  }
+  if (epoch == -2) {
+    if (g == nullptr || g->members.count(request.member_id()) == 0) return left(-2);
+    member_state& m = g->members.at(request.member_id());
+    if (m.instance_id.empty()) {
+      return failure(v1::INVALID_REQUEST, "member_epoch -2 is for static members (with an instance_id)");
+    }
+    // The process is going away: it owns nothing from now on, but its target
+    // stays reserved for its return until its session times out.
+    m.left_temporarily = true;
+    m.pending_revocation.clear();
+    m.assigned = ps_intersect(m.assigned, target_of(*g, m.member_id));
+    m.session_deadline_ms = now_ms + m.session_timeout_ms;
+    emit_group(*g, out);
+    return left(-2);
+  }
+  if (epoch < -2) return failure(v1::INVALID_REQUEST, "member_epoch must be >= -2");
+
+  // Validation common to joins and subscription changes.
+  std::shared_ptr<const std::regex> re;
+  auto check_pattern = [&]() -> bool {
+    if (request.subscribed_pattern().empty()) return true;
+    re = compile_pattern(request.subscribed_pattern());
+    return re != nullptr;
+  };
+  if (!request.assignor().empty() && !known_assignor(request.assignor())) {
+    return failure(v1::UNSUPPORTED_ASSIGNOR, "unknown assignor \"" + request.assignor() + "\"");
+  }
+  const bool group_has_members = g != nullptr && !g->members.empty();
+  if (group_has_members && !request.assignor().empty() && request.assignor() != g->assignor) {
+    return failure(v1::UNSUPPORTED_ASSIGNOR,
+                   "group " + group_id + " uses assignor \"" + g->assignor + "\", not \"" + request.assignor() + "\"");
+  }
+
+  if (epoch == 0) {
+    int32_t session = request.session_timeout_ms();
+    if (session == 0) session = options_.default_session_timeout_ms;
+    if (session < options_.min_session_timeout_ms || session > options_.max_session_timeout_ms) {
+      return failure(v1::INVALID_SESSION_TIMEOUT, "session_timeout_ms " + std::to_string(session) + " is outside [" +
+                                                      std::to_string(options_.min_session_timeout_ms) + ", " +
+                                                      std::to_string(options_.max_session_timeout_ms) + "]");
+    }
+    int32_t rebalance = request.rebalance_timeout_ms();
+    if (rebalance == 0) rebalance = options_.default_rebalance_timeout_ms;
+    if (rebalance < 0) return failure(v1::INVALID_REQUEST, "rebalance_timeout_ms must be >= 0");
+    if (!check_pattern()) {
+      return failure(v1::INVALID_REQUEST, "subscribed_pattern \"" + request.subscribed_pattern() + "\" does not compile");
+    }
+    // A static member that left for a while (-2) is taken over unchanged.
+    member_state* away = nullptr;
+    if (!request.instance_id().empty() && g != nullptr) {
+      for (auto& [id, m] : g->members) {
+        if (m.instance_id != request.instance_id()) continue;
+        // Its own rejoin after being fenced: handled below as a fresh join.
+        if (id == request.member_id()) break;
+        if (!m.left_temporarily) {
+          return failure(v1::UNRELEASED_INSTANCE_ID,
+                         "instance id " + request.instance_id() + " is held by active member " + id);
+        }
+        away = &m;
+        break;
+      }
+    }
+    if (g == nullptr) {
+      g = &state_->groups[group_id];
+      g->group_id = group_id;
+    }
+    if (away != nullptr) {
+      std::string old_id = away->member_id;
+      auto node = g->members.extract(old_id);
+      member_state& m = node.mapped();
+      m.member_id = make_member_id(state_->rng, *g);
+      node.key() = m.member_id;
+      auto tnode = g->target.extract(old_id);
+      partition_set target = tnode.empty() ? partition_set{} : std::move(tnode.mapped());
+      g->target[m.member_id] = std::move(target);
+      member_state& taken = g->members.insert(std::move(node)).position->second;
+      taken.left_temporarily = false;
+      taken.client_id = request.client_id();
+      taken.host = host;
+      taken.session_timeout_ms = session;
+      taken.rebalance_timeout_ms = rebalance;
+      taken.session_deadline_ms = now_ms + session;
+      if (!same_subscription(taken, request)) {
+        set_subscription(taken, request, re);
+        new_target(*g, topics);
+      } else {
+        refresh_target(*g, topics);
+      }
+      const partition_set nothing;
+      reconcile(*g, taken, &nothing, now_ms);
+      emit_group(*g, out);
+      return success(taken);
+    }
+    if (!request.member_id().empty() && g->members.count(request.member_id()) > 0) {
+      // A fenced member rejoining: it let go of everything first.
+      remove_member(*g, request.member_id());
+    } else if (static_cast<int64_t>(g->members.size()) >= options_.max_group_size) {
+      return failure(v1::GROUP_MAX_SIZE_REACHED,
+                     "group " + group_id + " has " + std::to_string(g->members.size()) + " members");
+    }
+    if (g->members.empty()) {
+      g->assignor = request.assignor().empty() ? std::string("uniform") : request.assignor();
+      g->empty_since_ms = 0;
+    }
+    member_state m;
+    m.member_id = make_member_id(state_->rng, *g);
+    m.instance_id = request.instance_id();
+    m.client_id = request.client_id();
+    m.host = host;
+    set_subscription(m, request, re);
+    m.session_timeout_ms = session;
+    m.rebalance_timeout_ms = rebalance;
+    m.session_deadline_ms = now_ms + session;
+    std::string id = m.member_id;
+    member_state& joined = g->members.emplace(id, std::move(m)).first->second;
+    new_target(*g, topics);
+    const partition_set nothing;
+    reconcile(*g, joined, &nothing, now_ms);
+    emit_group(*g, out);
+    return success(joined);
+  }
+
+  // A member's heartbeat at its epoch.
+  if (g == nullptr) return failure(v1::UNKNOWN_MEMBER_ID, "group " + group_id + " does not exist");
+  auto mit = g->members.find(request.member_id());
+  if (mit == g->members.end() || mit->second.left_temporarily) {
+    if (!request.instance_id().empty()) {
+      for (const auto& [id, other] : g->members) {
+        if (other.instance_id == request.instance_id() && id != request.member_id()) {
+          return failure(v1::FENCED_INSTANCE_ID,
+                         "instance id " + request.instance_id() + " now belongs to member " + id);
+        }
+      }
+    }
+    return failure(v1::UNKNOWN_MEMBER_ID, "member " + request.member_id() + " is not in group " + group_id);
+  }
+  member_state& m = mit->second;
+  const partition_set owned = ps_from_proto(request.owned());
+  // A response lost on its way: the member still sends the epoch before, and
+  // owns no more than it is assigned now.
+  const bool lost_response = epoch == m.previous_member_epoch && ps_subset(owned, m.assigned);
+  if (epoch != m.member_epoch && !lost_response) {
+    return failure(v1::FENCED_MEMBER_EPOCH, "member " + m.member_id + " is at epoch " +
+                                                std::to_string(m.member_epoch) + ", not " + std::to_string(epoch));
+  }
+  bool changed = false;
+  if (!same_subscription(m, request)) {
+    if (!check_pattern()) {
+      return failure(v1::INVALID_REQUEST, "subscribed_pattern \"" + request.subscribed_pattern() + "\" does not compile");
+    }
+    set_subscription(m, request, re);
+    new_target(*g, topics);
+    changed = true;
+  } else {
+    changed = refresh_target(*g, topics);
+  }
+  m.session_deadline_ms = now_ms + m.session_timeout_ms;
+  changed = reconcile(*g, m, &owned, now_ms) || changed;
+  if (changed) emit_group(*g, out);
+  return success(m);
+}
+
+}  // namespace kappa::broker::group
