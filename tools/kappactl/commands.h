@@ -19,11 +19,15 @@ void add_log_commands(CLI::App& root, int& exit_code);
 void add_topic_commands(CLI::App& root, int& exit_code);
 // `cluster describe|rebalance-leaders`.
 void add_cluster_commands(CLI::App& root, int& exit_code);
+// `group list|describe|reset-offsets|delete|delete-offsets`.
+void add_group_commands(CLI::App& root, int& exit_code);
 // `produce TOPIC` (records from stdin lines).
 void add_produce_command(CLI::App& root, int& exit_code);
 // `consume TOPIC`.
 void add_consume_command(CLI::App& root, int& exit_code);
 // `offsets TOPIC` and `delete-records TOPIC`.
 void add_offsets_commands(CLI::App& root, int& exit_code);
+// `replay --from-topic A --to-topic B --from ...` (copy a range of history).
+void add_replay_command(CLI::App& root, int& exit_code);
 
 }  // namespace kappa::kappactl

@@ -16,10 +16,13 @@ constexpr const char* kFooter =
     "                                                   corruption\n"
     "  topic create|list|describe|delete|alter-config   manage topics and their configs\n"
     "  cluster describe                                 brokers and controller\n"
+    "  group list|describe|reset-offsets|delete|...     consumer groups, lag, offset resets\n"
     "  produce TOPIC                                    one record per stdin line\n"
     "  consume TOPIC                                    print records (kcat-style --format)\n"
     "  offsets TOPIC [--time T]                         earliest/latest (or at-time) offsets\n"
     "  delete-records TOPIC --partition P --before O    move the log start offset\n"
+    "  replay --from-topic A --to-topic B --from X      copy a range of history (offsets or\n"
+    "                                                   times) into another topic\n"
     "Broker commands take --bootstrap HOST:PORT (default $KAPPA_BOOTSTRAP, else\n"
     "127.0.0.1:9092) and --timeout-ms. Run `kappactl <command> --help` for details.\n"
     "Exit codes: 0 ok; 1 the request failed (broker commands), torn tail (log verify) or\n"
@@ -35,9 +38,11 @@ int main(int argc, char** argv) {
   int exit_code = kappa::kappactl::kExitOk;
   kappa::kappactl::add_topic_commands(app, exit_code);
   kappa::kappactl::add_cluster_commands(app, exit_code);
+  kappa::kappactl::add_group_commands(app, exit_code);
   kappa::kappactl::add_produce_command(app, exit_code);
   kappa::kappactl::add_consume_command(app, exit_code);
   kappa::kappactl::add_offsets_commands(app, exit_code);
+  kappa::kappactl::add_replay_command(app, exit_code);
   kappa::kappactl::add_log_commands(app, exit_code);
   // Set after the groups are added: CLI11 copies a parent's footer into
   // subcommands created later.
