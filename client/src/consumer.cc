@@ -63,7 +63,9 @@ Status consumer::impl::seek_with_spec(const std::vector<topic_partition>& tps, i
 // ---- the public class ----
 
 consumer::consumer(std::unique_ptr<impl> impl) : impl_(std::move(impl)) {}
-consumer::~consumer() = default;
+consumer::~consumer() {
+  if (impl_) close();  // leaves the group, if in one
+}
 
 Result<std::unique_ptr<consumer>> consumer::create(const consumer_config& config) {
   auto bad = [](std::string m) { return client_error(client_errc::invalid_argument, "consumer config: " + m); };
@@ -77,6 +79,7 @@ Result<std::unique_ptr<consumer>> consumer::create(const consumer_config& config
 Status consumer::assign(const std::vector<topic_partition>& partitions) {
   std::lock_guard lock(impl_->mu_);
   if (impl_->closed_) return client_error(client_errc::closed, "assign: the consumer is closed");
+  if (impl_->group_) return client_error(client_errc::invalid_argument, "assign: subscribed to a group (unsubscribe first)");
   for (const auto& tp : partitions) {
     if (tp.topic.empty() || tp.partition < 0) return client_error(client_errc::invalid_argument, "assign: bad topic-partition");
   }
@@ -93,6 +96,7 @@ Status consumer::assign(const std::vector<topic_partition>& partitions) {
     if (impl_->parts_.count(tp)) continue;
     impl_->set_reset(impl_->parts_[tp]);
   }
+  impl_->manual_ = !partitions.empty();
   impl_->wake_fetcher();
   return Status();
 }
@@ -171,10 +175,28 @@ Result<std::vector<consumed_record>> consumer::poll(int64_t timeout_ms) {
   // decoding one partition's chunks at once would return them out of order.
   std::unique_lock poll_lock(im.poll_mu_, std::defer_lock);
   if (!poll_lock.try_lock_until(deadline)) return std::vector<consumed_record>{};
+  // Lets close()/unsubscribe() called from a rebalance callback go ahead.
+  struct poller_mark {
+    std::atomic<std::thread::id>& id;
+    explicit poller_mark(std::atomic<std::thread::id>& i) : id(i) { id.store(std::this_thread::get_id()); }
+    ~poller_mark() { id.store(std::thread::id()); }
+  } mark(im.poll_thread_);
   std::unique_lock lock(im.mu_);
   std::vector<consumed_record> out;
+  bool reconciled = false;
   while (true) {
     if (im.closed_) return client_error(client_errc::closed, "poll: the consumer is closed");
+    // Group assignment changes (and the auto-commit) come first, before
+    // any record is taken: once per poll, and again when the member has
+    // news. Callbacks run here, without mu_.
+    if (im.group_ && (!reconciled || im.group_dirty_)) {
+      reconciled = true;
+      lock.unlock();
+      Status st = im.reconcile_group(*this);
+      lock.lock();
+      if (!st.ok()) return st;
+      if (im.closed_) return client_error(client_errc::closed, "poll: the consumer is closed");
+    }
     for (auto& [tp, s] : im.parts_) {
       if (s.error && !s.blocked) {
         s.blocked = true;
@@ -250,7 +272,5 @@ void consumer::wakeup() {
   impl_->woken_ = true;
   impl_->data_cv_.notify_all();
 }
-
-void consumer::close() { impl_->shutdown(); }
 
 }  // namespace kappa

@@ -120,7 +120,7 @@ void consumer::impl::resolve_resets(std::unique_lock<std::mutex>& lock) {
   std::vector<uint64_t> epochs;
   const int64_t now = now_ms();
   for (auto& [tp, s] : parts_) {
-    if (s.position >= 0 || s.blocked || s.error || now < s.backoff_until_ms) continue;
+    if (s.position >= 0 || s.held || s.blocked || s.error || now < s.backoff_until_ms) continue;
     if (!s.reset_spec) {
       s.error = client_error(client_errc::no_offset, "no position for " + tp.topic + "-" +
                                                          std::to_string(tp.partition) +
@@ -158,7 +158,10 @@ void consumer::impl::issue_fetches(std::unique_lock<std::mutex>& lock) {
   std::map<std::string, fetch_call*> calls;
   std::vector<std::string> unknown_topics;
   for (auto& [tp, s] : parts_) {
-    if (s.position < 0 || s.paused || s.fetching || s.blocked || s.error || now < s.backoff_until_ms) continue;
+    if (s.position < 0 || s.held || s.paused || s.fetching || s.blocked || s.error ||
+        now < s.backoff_until_ms) {
+      continue;
+    }
     if (!has_room(s)) continue;  // the prefetch bound
     auto leader = metadata_.leader(tp.topic, tp.partition);
     if (s.stream != nullptr) {

@@ -8,10 +8,12 @@
 // callback-CQ threads (which ASan caught double-freeing at teardown).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -22,6 +24,10 @@
 #include <grpcpp/alarm.h>
 
 #include "client/src/metadata_cache.h"
+
+namespace kappa::client {
+class group_member;
+}
 #include "kappa/consumer.h"
 
 namespace kappa {
@@ -52,6 +58,9 @@ struct consumer::impl {
     int64_t data_end = -1;
     int64_t out_of_range_since_ms = -1;
     fetch_stream* stream = nullptr;  // the partition's live FetchStream, if any
+    // A group partition just assigned: not fetched (nor its position
+    // resolved) until listener.on_assigned returned, as consumer.h promises.
+    bool held = false;
   };
   // One asynchronous Fetch; its address is the completion queue tag. Owned
   // by the fetcher thread, deleted when its completion is handled.
@@ -169,6 +178,34 @@ struct consumer::impl {
   void drop_buffered(partition_state& s);
   void set_reset(partition_state& s);
   Status seek_with_spec(const std::vector<topic_partition>& tps, int64_t spec);
+
+  // ---- consumer groups (consumer_group_poll.cc) ----
+  // Set while subscribed (under mu_); used through copies, outside mu_,
+  // since the member's threads call back into mu_ (on_group_change).
+  std::shared_ptr<client::group_member> group_;
+  rebalance_listener listener_;     // under mu_; copied before a callback runs
+  bool group_dirty_ = true;         // the member has news for poll()
+  bool manual_ = false;             // assign() gave partitions: no subscribe()
+  uint64_t seen_fence_generation_ = 0;  // poll thread only
+  int64_t next_auto_commit_ms_ = 0;     // poll thread only
+  std::atomic<std::thread::id> poll_thread_{};  // inside poll(), for close() from a callback
+  // Called by the member's heartbeat thread.
+  void on_group_change();
+  // poll()'s share: applies the member's assignment changes in consumer.h's
+  // order and auto-commits on the interval. Runs on the polling thread,
+  // poll_mu_ held, mu_ not held (callbacks run without it).
+  Status reconcile_group(consumer& self);
+  // close()/unsubscribe(): final commit, on_revoked (or on_lost), leave.
+  // mu_ not held.
+  void leave_group(consumer& self);
+  // Positions of owned (non-held) partitions, `only` if given. REQUIRES: mu_ held.
+  std::map<topic_partition, int64_t> positions_locked(const std::set<topic_partition>* only) const;
+  // Runs a listener callback on the calling thread. mu_ not held.
+  void run_callback(consumer& self, bool lost_not_revoked, bool assigned,
+                    const std::set<topic_partition>& tps);
+  // Removes partitions from the assignment (stops fetching). REQUIRES: mu_ held.
+  void remove_partitions_locked(const std::set<topic_partition>& tps);
+  std::shared_ptr<client::group_member> group() const;
 };
 
 }  // namespace kappa

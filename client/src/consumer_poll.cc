@@ -14,7 +14,7 @@ std::vector<consumer::impl::taken_chunks> consumer::impl::take_chunks() {
   for (size_t k = 0; k < n && budget > 0; ++k) {
     auto it = std::next(parts_.begin(), static_cast<long>((poll_start_ + k) % n));
     partition_state& s = it->second;
-    if (s.paused || s.blocked || s.error || s.chunks.empty()) continue;
+    if (s.paused || s.held || s.blocked || s.error || s.chunks.empty()) continue;
     taken_chunks t;
     t.tp = it->first;
     t.epoch = s.epoch;
