@@ -115,9 +115,10 @@ void group_member::run_heartbeats() {
     heartbeat_now_ = false;
     v1::GroupHeartbeatRequest request;
     request.set_group_id(route_.group_id());
-    // Joining (epoch 0) always asks for a fresh member id: the coordinator
-    // gives one; an old one (after a fence) would only be refused.
-    if (member_epoch_ > 0) request.set_member_id(member_id_);
+    // A fenced member rejoins (epoch 0) under its old id: the coordinator
+    // then drops the old membership at once instead of at its session
+    // timeout, and gives a new id.
+    request.set_member_id(member_id_);
     request.set_member_epoch(member_epoch_);
     request.set_instance_id(config_.group_instance_id);
     request.set_client_id(config_.client_id);
@@ -156,7 +157,6 @@ void group_member::run_heartbeats() {
       // Whatever it owned may belong to another member already: lost, not
       // revoked. poll() runs on_lost; the member rejoins right away.
       ++fence_generation_;
-      member_id_.clear();
       member_epoch_ = 0;
       has_assignment_ = false;
       target_.clear();
@@ -221,7 +221,7 @@ Status group_member::send_commit(const std::map<topic_partition, int64_t>& offse
   request.set_group_id(route_.group_id());
   {
     std::lock_guard lock(mu_);
-    if (member_id_.empty()) {
+    if (member_id_.empty() || member_epoch_ <= 0) {
       return client_error(client_errc::unknown_member_id,
                           "commit to group '" + route_.group_id() + "': not a member (joining or fenced)");
     }
@@ -240,10 +240,22 @@ Status group_member::send_commit(const std::map<topic_partition, int64_t>& offse
     p->set_leader_epoch(-1);
   }
   v1::CommitOffsetsResponse response;
-  KAPPA_RETURN_IF_ERROR(route_.call("commit offsets of group '" + route_.group_id() + "'", response, deadline_ms,
-                                    [&](v1::Group::Stub* stub, grpc::ClientContext* context, v1::CommitOffsetsResponse* r) {
-                                      return stub->CommitOffsets(context, request, r);
-                                    }));
+  // A heartbeat answer may move the epoch on (new partitions) while the
+  // commit travels: STALE_MEMBER_EPOCH then only means "resend with the
+  // new one", as long as it is the same member. Bounded.
+  for (int attempt = 0;; ++attempt) {
+    Status st = route_.call("commit offsets of group '" + route_.group_id() + "'", response, deadline_ms,
+                            [&](v1::Group::Stub* stub, grpc::ClientContext* context, v1::CommitOffsetsResponse* r) {
+                              return stub->CommitOffsets(context, request, r);
+                            });
+    if (st.ok()) break;
+    if (st.code() != make_error_code(client_errc::stale_member_epoch) || attempt >= 3) return st;
+    std::lock_guard lock(mu_);
+    if (member_id_ != request.member_id() || member_epoch_ <= 0 || member_epoch_ == request.member_epoch()) {
+      return st;
+    }
+    request.set_member_epoch(member_epoch_);
+  }
   for (const auto& t : response.topics()) {
     for (const auto& p : t.partitions()) {
       if (p.error_code() != v1::NONE) {

@@ -11,7 +11,10 @@
 // count against the session. FENCED_MEMBER_EPOCH or UNKNOWN_MEMBER_ID
 // (the coordinator dropped the member) bumps the fence generation: every
 // owned partition is lost, the member reports nothing owned and rejoins at
-// once with epoch 0 and no member id.
+// once with epoch 0 under its old member id (so the coordinator drops the
+// old membership at once) and takes the new id it is given. A commit that
+// meets STALE_MEMBER_EPOCH because a heartbeat moved the epoch on meanwhile
+// is resent with the new epoch.
 //
 // Commits (sync and async alike) go through one committer thread in the
 // order they were made, carrying the member id and epoch current when each
