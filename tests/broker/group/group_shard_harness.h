@@ -185,4 +185,39 @@ struct harness {
   }
 };
 
+// A well-behaved member: releases at once what it is told to, takes what it
+// is given.
+struct member {
+  std::string id;
+  int32_t epoch = 0;
+  partition_set owned;
+  std::vector<std::string> topics;
+  std::string instance_id;
+  std::string pattern;
+
+  v1::GroupHeartbeatResponse join(harness& h, const std::string& group) {
+    auto r = h.join(group, topics, instance_id, pattern);
+    REQUIRE(r.error_code() == v1::NONE);
+    id = r.member_id();
+    epoch = r.member_epoch();
+    owned = to_set(r.assignment());
+    return r;
+  }
+  v1::GroupHeartbeatResponse beat(harness& h, const std::string& group) {
+    auto r = h.beat(group, id, epoch, owned, topics, instance_id, pattern);
+    if (r.error_code() == v1::NONE) {
+      epoch = r.member_epoch();
+      owned = to_set(r.assignment());
+    }
+    return r;
+  }
+};
+
+// Heartbeats every member `rounds` times.
+inline void converge(harness& h, const std::string& group, std::vector<member*> members, int rounds = 4) {
+  for (int i = 0; i < rounds; ++i) {
+    for (member* m : members) REQUIRE(m->beat(h, group).error_code() == v1::NONE);
+  }
+}
+
 }  // namespace kappa::broker::group::testing
