@@ -147,6 +147,7 @@ void group_member::run_heartbeats() {
       attempts = 0;
       if (!response.member_id().empty()) member_id_ = response.member_id();
       member_epoch_ = response.member_epoch();
+      epoch_cv_.notify_all();
       if (response.heartbeat_interval_ms() > 0) heartbeat_interval_ms_ = response.heartbeat_interval_ms();
       std::set<topic_partition> target = to_set(response.assignment());
       if (!has_assignment_ || target != target_) notify = true;
@@ -158,6 +159,7 @@ void group_member::run_heartbeats() {
       // revoked. poll() runs on_lost; the member rejoins right away.
       ++fence_generation_;
       member_epoch_ = 0;
+      epoch_cv_.notify_all();
       has_assignment_ = false;
       target_.clear();
       owned_.clear();
@@ -185,6 +187,7 @@ void group_member::stop_heartbeats() {
     stop_heartbeats_ = true;
   }
   heartbeat_cv_.notify_all();
+  epoch_cv_.notify_all();
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
 }
 
@@ -250,7 +253,14 @@ Status group_member::send_commit(const std::map<topic_partition, int64_t>& offse
                             });
     if (st.ok()) break;
     if (st.code() != make_error_code(client_errc::stale_member_epoch) || attempt >= 3) return st;
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    // The answer that moved the epoch may still be on its way: heartbeat
+    // now and wait for it (bounded by the commit's deadline).
+    heartbeat_now_ = true;
+    heartbeat_cv_.notify_all();
+    epoch_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(0, deadline_ms - now_ms())), [&] {
+      return stop_heartbeats_ || member_id_ != request.member_id() || member_epoch_ != request.member_epoch();
+    });
     if (member_id_ != request.member_id() || member_epoch_ <= 0 || member_epoch_ == request.member_epoch()) {
       return st;
     }

@@ -14,7 +14,7 @@
 // once with epoch 0 under its old member id (so the coordinator drops the
 // old membership at once) and takes the new id it is given. A commit that
 // meets STALE_MEMBER_EPOCH because a heartbeat moved the epoch on meanwhile
-// is resent with the new epoch.
+// is resent with the new epoch (after an immediate heartbeat learns it).
 //
 // Commits (sync and async alike) go through one committer thread in the
 // order they were made, carrying the member id and epoch current when each
@@ -111,6 +111,7 @@ class group_member {
 
   mutable std::mutex mu_;
   std::condition_variable heartbeat_cv_;
+  std::condition_variable epoch_cv_;  // member_epoch_ changed
   group_subscription subscription_;
   std::string member_id_;
   int32_t member_epoch_ = 0;

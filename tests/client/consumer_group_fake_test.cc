@@ -289,6 +289,27 @@ TEST_CASE("commits carry the member epoch and land in order; committed() reads t
   c->close();
 }
 
+TEST_CASE("a commit that meets STALE_MEMBER_EPOCH is resent with the epoch a heartbeat brings", "[client][group]") {
+  fake_group_coordinator fake(make_state());
+  fake.groups.heartbeat_interval_ms = 5000;  // only the immediate heartbeat can bring it in time
+  fake.groups.join_target = all4;
+  auto c = make_consumer(config_for(fake, false));
+  REQUIRE(c->subscribe({"t"}, "g").ok());
+  REQUIRE(poll_until(*c, count_is(40)).size() == 40);
+  const int32_t before = c->member_epoch();
+  fake.groups.stale_next_commit();
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(c->commit_sync().ok());
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+  CHECK(c->member_epoch() == before + 1);
+  auto commits = of(fake.groups.events(), group_event::kind::commit);
+  REQUIRE(commits.size() == 2);
+  CHECK(commits[0].member_epoch == before);
+  CHECK(commits[1].member_epoch == before + 1);
+  CHECK(fake.groups.committed("g", t3) == 10);
+  c->close();
+}
+
 TEST_CASE("a fenced member loses its partitions without a commit (on_lost) and rejoins", "[client][group]") {
   fake_group_coordinator fake(make_state());
   fake.groups.join_target = all4;
