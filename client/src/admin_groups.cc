@@ -26,7 +26,8 @@ Status check_group_id(const std::string& group_id) {
   return Status();
 }
 
-std::vector<topic_partition> to_partitions(const google::protobuf::RepeatedPtrField<v1::TopicPartitions>& tps) {
+std::vector<topic_partition> to_partitions(
+    const google::protobuf::RepeatedPtrField<v1::TopicPartitions>& tps) {
   std::vector<topic_partition> out;
   for (const auto& t : tps) {
     for (int32_t p : t.partitions()) out.push_back({t.topic(), p});
@@ -46,9 +47,9 @@ void add_partitions(const std::vector<topic_partition>& partitions,
   for (const auto& [topic, list] : by_topic) {
     auto* t = out->Add();
     t->set_topic(topic);
-    const bool whole_topic = std::any_of(partitions.begin(), partitions.end(), [&](const topic_partition& tp) {
-      return tp.topic == topic && tp.partition < 0;
-    });
+    const bool whole_topic = std::any_of(
+        partitions.begin(), partitions.end(),
+        [&](const topic_partition& tp) { return tp.topic == topic && tp.partition < 0; });
     if (!whole_topic) {
       for (int32_t p : list) t->add_partitions(p);
     }
@@ -56,13 +57,15 @@ void add_partitions(const std::vector<topic_partition>& partitions,
 }
 
 std::vector<partition_result> partition_results(
-    const google::protobuf::RepeatedPtrField<v1::TopicPartitionResults>& topics, const std::string& what) {
+    const google::protobuf::RepeatedPtrField<v1::TopicPartitionResults>& topics,
+    const std::string& what) {
   std::vector<partition_result> out;
   for (const auto& t : topics) {
     for (const auto& p : t.partitions()) {
-      out.push_back({{t.topic(), p.partition()},
-                     client::from_code(p.error_code(), p.error_message(),
-                                       what + " " + t.topic() + "-" + std::to_string(p.partition()))});
+      out.push_back(
+          {{t.topic(), p.partition()},
+           client::from_code(p.error_code(), p.error_message(),
+                             what + " " + t.topic() + "-" + std::to_string(p.partition()))});
     }
   }
   std::sort(out.begin(), out.end(),
@@ -78,7 +81,8 @@ Result<std::vector<group_listing>> admin::list_groups() {
   std::map<std::string, group_listing> merged;
   for (const broker_description& b : cluster.brokers) {
     if (!b.alive) continue;
-    const std::string what = "list_groups at broker " + std::to_string(b.id) + " (" + b.address + ")";
+    const std::string what =
+        "list_groups at broker " + std::to_string(b.id) + " (" + b.address + ")";
     const int64_t deadline = client::now_ms() + config.request_timeout_ms;
     v1::ListGroupsResponse response;
     Status outcome;
@@ -86,12 +90,15 @@ Result<std::vector<group_listing>> admin::list_groups() {
     // broker is retried until the deadline, then the whole call fails.
     for (int attempt = 1;; ++attempt) {
       grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() +
-                           std::chrono::milliseconds(std::max<int64_t>(1, deadline - client::now_ms())));
+      context.set_deadline(
+          std::chrono::system_clock::now() +
+          std::chrono::milliseconds(std::max<int64_t>(1, deadline - client::now_ms())));
       response.Clear();
-      grpc::Status status = impl_->pool.group(b.address)->ListGroups(&context, v1::ListGroupsRequest(), &response);
-      outcome = status.ok() ? client::from_code(response.error_code(), response.error_message(), what)
-                            : client::from_grpc(status, what);
+      grpc::Status status =
+          impl_->pool.group(b.address)->ListGroups(&context, v1::ListGroupsRequest(), &response);
+      outcome = status.ok()
+                    ? client::from_code(response.error_code(), response.error_message(), what)
+                    : client::from_grpc(status, what);
       if (outcome.ok() || !is_retriable(outcome.code())) break;
       const int64_t wait = client::backoff_ms(config, attempt);
       if (client::now_ms() + wait >= deadline) break;
@@ -101,7 +108,8 @@ Result<std::vector<group_listing>> admin::list_groups() {
     for (const auto& g : response.groups()) {
       // While a coordinator moves, two brokers may both list a group: the
       // first answer is kept.
-      merged.try_emplace(g.group_id(), group_listing{g.group_id(), g.state(), g.members(), g.coordinator_id()});
+      merged.try_emplace(g.group_id(),
+                         group_listing{g.group_id(), g.state(), g.members(), g.coordinator_id()});
     }
   }
   std::vector<group_listing> out;
@@ -115,18 +123,20 @@ Result<group_description> admin::describe_group(const std::string& group_id) {
   v1::DescribeGroupRequest request;
   request.set_group_id(group_id);
   v1::DescribeGroupResponse response;
-  KAPPA_RETURN_IF_ERROR(route.call("describe group '" + group_id + "'", response,
-                                   client::now_ms() + impl_->pool.config().request_timeout_ms,
-                                   [&](v1::Group::Stub* stub, grpc::ClientContext* c, v1::DescribeGroupResponse* r) {
-                                     return stub->DescribeGroup(c, request, r);
-                                   }));
+  KAPPA_RETURN_IF_ERROR(
+      route.call("describe group '" + group_id + "'", response,
+                 client::now_ms() + impl_->pool.config().request_timeout_ms,
+                 [&](v1::Group::Stub* stub, grpc::ClientContext* c, v1::DescribeGroupResponse* r) {
+                   return stub->DescribeGroup(c, request, r);
+                 }));
   group_description d;
   d.group_id = response.group_id().empty() ? group_id : response.group_id();
   d.state = response.state();
   d.assignor = response.assignor();
   d.group_epoch = response.group_epoch();
   d.assignment_epoch = response.assignment_epoch();
-  d.coordinator_id = response.coordinator_id() >= 0 ? response.coordinator_id() : route.coordinator_id();
+  d.coordinator_id =
+      response.coordinator_id() >= 0 ? response.coordinator_id() : route.coordinator_id();
   d.rebalances = response.rebalances();
   for (const auto& m : response.members()) {
     group_member_description md;
@@ -152,8 +162,9 @@ Result<group_description> admin::describe_group(const std::string& group_id) {
     po.metadata = o.metadata();
     d.offsets.push_back(std::move(po));
   }
-  std::sort(d.offsets.begin(), d.offsets.end(),
-            [](const group_partition_offset& a, const group_partition_offset& b) { return a.tp < b.tp; });
+  std::sort(
+      d.offsets.begin(), d.offsets.end(),
+      [](const group_partition_offset& a, const group_partition_offset& b) { return a.tp < b.tp; });
   return d;
 }
 
@@ -170,8 +181,8 @@ Status admin::delete_group(const std::string& group_id) {
                     });
 }
 
-Result<std::vector<partition_result>> admin::delete_group_offsets(const std::string& group_id,
-                                                                  const std::vector<topic_partition>& partitions) {
+Result<std::vector<partition_result>> admin::delete_group_offsets(
+    const std::string& group_id, const std::vector<topic_partition>& partitions) {
   KAPPA_RETURN_IF_ERROR(check_group_id(group_id));
   if (partitions.empty()) {
     return client_error(client_errc::invalid_argument, "delete_group_offsets: no partitions given");
@@ -182,10 +193,11 @@ Result<std::vector<partition_result>> admin::delete_group_offsets(const std::str
   add_partitions(partitions, request.mutable_partitions());
   v1::DeleteOffsetsResponse response;
   const std::string what = "delete offsets of group '" + group_id + "'";
-  KAPPA_RETURN_IF_ERROR(route.call(what, response, client::now_ms() + impl_->pool.config().request_timeout_ms,
-                                   [&](v1::Group::Stub* stub, grpc::ClientContext* c, v1::DeleteOffsetsResponse* r) {
-                                     return stub->DeleteOffsets(c, request, r);
-                                   }));
+  KAPPA_RETURN_IF_ERROR(
+      route.call(what, response, client::now_ms() + impl_->pool.config().request_timeout_ms,
+                 [&](v1::Group::Stub* stub, grpc::ClientContext* c, v1::DeleteOffsetsResponse* r) {
+                   return stub->DeleteOffsets(c, request, r);
+                 }));
   return partition_results(response.topics(), what);
 }
 
@@ -198,23 +210,25 @@ Result<std::map<topic_partition, committed_offset>> admin::fetch_group_offsets(
   add_partitions(partitions, request.mutable_partitions());
   v1::FetchOffsetsResponse response;
   const std::string what = "fetch offsets of group '" + group_id + "'";
-  KAPPA_RETURN_IF_ERROR(route.call(what, response, client::now_ms() + impl_->pool.config().request_timeout_ms,
-                                   [&](v1::Group::Stub* stub, grpc::ClientContext* c, v1::FetchOffsetsResponse* r) {
-                                     return stub->FetchOffsets(c, request, r);
-                                   }));
+  KAPPA_RETURN_IF_ERROR(
+      route.call(what, response, client::now_ms() + impl_->pool.config().request_timeout_ms,
+                 [&](v1::Group::Stub* stub, grpc::ClientContext* c, v1::FetchOffsetsResponse* r) {
+                   return stub->FetchOffsets(c, request, r);
+                 }));
   std::map<topic_partition, committed_offset> out;
   for (const auto& t : response.topics()) {
     for (const auto& p : t.partitions()) {
-      KAPPA_RETURN_IF_ERROR(client::from_code(p.error_code(), "",
-                                              what + " " + t.topic() + "-" + std::to_string(p.partition())));
-      out[{t.topic(), p.partition()}] = {p.offset(), p.leader_epoch(), p.metadata(), p.commit_timestamp_ms()};
+      KAPPA_RETURN_IF_ERROR(client::from_code(
+          p.error_code(), "", what + " " + t.topic() + "-" + std::to_string(p.partition())));
+      out[{t.topic(), p.partition()}] = {p.offset(), p.leader_epoch(), p.metadata(),
+                                         p.commit_timestamp_ms()};
     }
   }
   return out;
 }
 
-Result<std::vector<partition_result>> admin::alter_group_offsets(const std::string& group_id,
-                                                                 const std::map<topic_partition, int64_t>& offsets) {
+Result<std::vector<partition_result>> admin::alter_group_offsets(
+    const std::string& group_id, const std::map<topic_partition, int64_t>& offsets) {
   KAPPA_RETURN_IF_ERROR(check_group_id(group_id));
   if (offsets.empty()) return std::vector<partition_result>{};
   client::coordinator_route route(impl_->pool, impl_->metadata, group_id);
@@ -237,10 +251,11 @@ Result<std::vector<partition_result>> admin::alter_group_offsets(const std::stri
   }
   v1::CommitOffsetsResponse response;
   const std::string what = "alter offsets of group '" + group_id + "'";
-  KAPPA_RETURN_IF_ERROR(route.call(what, response, client::now_ms() + impl_->pool.config().request_timeout_ms,
-                                   [&](v1::Group::Stub* stub, grpc::ClientContext* c, v1::CommitOffsetsResponse* r) {
-                                     return stub->CommitOffsets(c, request, r);
-                                   }));
+  KAPPA_RETURN_IF_ERROR(
+      route.call(what, response, client::now_ms() + impl_->pool.config().request_timeout_ms,
+                 [&](v1::Group::Stub* stub, grpc::ClientContext* c, v1::CommitOffsetsResponse* r) {
+                   return stub->CommitOffsets(c, request, r);
+                 }));
   return partition_results(response.topics(), what);
 }
 
