@@ -55,12 +55,14 @@ class uniform_state {
     const std::size_t m_count = members_.size();
     eligible_.assign(m_count, std::vector<bool>(topics_.size(), false));
     subscribers_.assign(topics_.size(), 0);
+    topic_members_.assign(topics_.size(), {});
     for (std::size_t m = 0; m < m_count; ++m)
       for (const auto& t : members_[m]->topics) {
         auto it = topic_index_.find(t);
         if (it == topic_index_.end()) continue;
         eligible_[m][it->second] = true;
         ++subscribers_[it->second];
+        topic_members_[it->second].push_back(m);
       }
     owner_.assign(partition_topic_.size(), kNone);
     owned_.assign(m_count, {});
@@ -71,6 +73,7 @@ class uniform_state {
     for (std::size_t m = 0; m < members_.size(); ++m) load_.insert({owned_[m].size(), m});
     assign_unowned();
     balance();
+    balance_chains();
     auto out = empty_result(members_);
     for (std::size_t p = 0; p < owner_.size(); ++p) {
       out[members_[owner_[p]]->member_id][topics_[partition_topic_[p]]].insert(partition_number_[p]);
@@ -141,6 +144,64 @@ class uniform_state {
     }
   }
 
+  // With heterogeneous subscriptions a single move may not help where a
+  // chain does: a (only t) 3, b (t and u) 2, c (only u) 1 becomes 2, 2, 2 by
+  // moving a t-partition a -> b and a u-partition b -> c. Such a chain from a
+  // member with load L to one with load <= L - 2 lowers the sum of squared
+  // loads, so repeating it ends; chains move more partitions than single
+  // moves, so they come only after balance() has found none.
+  void balance_chains() {
+    for (;;) {
+      std::vector<bool> stuck(members_.size(), false);
+      bool moved = false;
+      std::vector<std::pair<std::size_t, std::size_t>> by_load(load_.rbegin(), load_.rend());
+      for (const auto& [load, m] : by_load) {
+        if (load <= lowest_load() + 1) break;
+        if (stuck[m]) continue;
+        if (apply_chain_from(m, stuck)) {
+          moved = true;
+          break;
+        }
+      }
+      if (!moved) return;
+    }
+  }
+
+  // Breadth-first over "owns a partition the next one could take", from
+  // `from`, in member and partition order. On failure, every member reached
+  // with a load <= from's is marked stuck: its own search could only reach
+  // members reached here, none of them light enough.
+  bool apply_chain_from(std::size_t from, std::vector<bool>& stuck) {
+    const std::size_t from_load = owned_[from].size();
+    std::vector<std::size_t> parent(members_.size(), kNone);
+    std::vector<std::size_t> via(members_.size(), kNone);  // partition moved into the member
+    std::vector<std::size_t> queue{from};
+    parent[from] = from;
+    for (std::size_t head = 0; head < queue.size(); ++head) {
+      const std::size_t u = queue[head];
+      std::size_t last_topic = kNone;
+      for (auto it = owned_[u].rbegin(); it != owned_[u].rend(); ++it) {
+        const std::size_t t = partition_topic_[*it];
+        if (t == last_topic) continue;  // one partition per topic is enough to move
+        last_topic = t;
+        for (std::size_t v : topic_members_[t]) {
+          if (parent[v] != kNone) continue;
+          parent[v] = u;
+          via[v] = *it;
+          if (owned_[v].size() + 2 <= from_load) {
+            // Walk back: each member on the way gives one and takes one.
+            for (std::size_t w = v; w != from; w = parent[w]) move(via[w], parent[w], w);
+            return true;
+          }
+          queue.push_back(v);
+        }
+      }
+    }
+    for (std::size_t v : queue)
+      if (owned_[v].size() <= from_load) stuck[v] = true;
+    return false;
+  }
+
   bool give_one(std::size_t from) {
     const std::size_t from_load = owned_[from].size();
     // Highest partition first: a fixed, deterministic choice. The receiver
@@ -193,6 +254,7 @@ class uniform_state {
   std::vector<int32_t> partition_number_;      // partition index -> partition within its topic
   std::vector<std::vector<bool>> eligible_;    // member -> topic -> subscribed
   std::vector<std::size_t> subscribers_;       // topic -> subscriber count
+  std::vector<std::vector<std::size_t>> topic_members_;  // topic -> subscribers, in id order
   std::vector<std::size_t> owner_;             // partition index -> member or kNone
   std::vector<std::set<std::size_t>> owned_;   // member -> partition indexes
   std::set<std::pair<std::size_t, std::size_t>> load_;  // (owned count, member)

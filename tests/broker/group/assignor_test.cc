@@ -234,6 +234,64 @@ TEST_CASE("uniform with heterogeneous subscriptions uses the member that alone c
   CHECK(out["b"] == partition_set{{"u", {0, 1, 2}}});
 }
 
+TEST_CASE("uniform balances through a chain when no single move helps", "[assignor]") {
+  // a can take only t, c only u, b both; a starts with 3, b 2, c 1.
+  std::vector<assignor_member> members{{"a", {"t"}, {{"t", {0, 1, 2}}}},
+                                       {"b", {"t", "u"}, {{"u", {0, 1}}}},
+                                       {"c", {"u"}, {{"u", {2}}}}};
+  auto out = assign_uniform(members, {{"t", 3}, {"u", 3}});
+  check_valid(members, {{"t", 3}, {"u", 3}}, out);
+  for (const auto& [id, n] : loads(out)) CHECK(n == 2);
+  // Two moves: one t-partition a -> b, one u-partition b -> c.
+  CHECK(moved({{"a", members[0].current}, {"b", members[1].current}, {"c", members[2].current}}, out) == 2);
+}
+
+TEST_CASE("random tiny heterogeneous groups: uniform loads are as even as any valid assignment's",
+          "[assignor][property]") {
+  // "As even as possible" = the least sum of squared loads, found here by
+  // trying every valid assignment of at most 4^7 candidates.
+  for (unsigned seed = 1; seed <= 300; ++seed) {
+    INFO("seed " << seed);
+    std::mt19937 rng(seed);
+    const int member_count = std::uniform_int_distribution<int>(2, 4)(rng);
+    counts partition_counts{{"t0", std::uniform_int_distribution<int>(0, 4)(rng)},
+                            {"t1", std::uniform_int_distribution<int>(0, 3)(rng)}};
+    std::vector<assignor_member> members;
+    for (int i = 0; i < member_count; ++i) {
+      assignor_member m{member_name(i), {}, {}};
+      if (rng() % 3 != 0) m.topics.insert("t0");
+      if (rng() % 3 != 0) m.topics.insert("t1");
+      for (int k = 0; k < 3; ++k) m.current["t" + std::to_string(rng() % 2)].insert(static_cast<int32_t>(rng() % 4));
+      members.push_back(std::move(m));
+    }
+    std::vector<std::vector<int>> eligible;  // per subscribed partition: members that may take it
+    for (const auto& [topic, count] : partition_counts)
+      for (int32_t p = 0; p < count; ++p) {
+        std::vector<int> e;
+        for (int i = 0; i < member_count; ++i)
+          if (members[static_cast<std::size_t>(i)].topics.count(topic) == 1) e.push_back(i);
+        if (!e.empty()) eligible.push_back(e);
+      }
+    std::size_t best = SIZE_MAX;
+    std::vector<std::size_t> choice(eligible.size(), 0);
+    for (;;) {
+      std::vector<std::size_t> l(static_cast<std::size_t>(member_count), 0);
+      for (std::size_t k = 0; k < eligible.size(); ++k) ++l[static_cast<std::size_t>(eligible[k][choice[k]])];
+      std::size_t squares = 0;
+      for (std::size_t n : l) squares += n * n;
+      best = std::min(best, squares);
+      std::size_t k = 0;
+      while (k < choice.size() && ++choice[k] == eligible[k].size()) choice[k++] = 0;
+      if (k == choice.size()) break;
+    }
+    auto out = assign_uniform(members, partition_counts);
+    check_valid(members, partition_counts, out);
+    std::size_t squares = 0;
+    for (const auto& [id, n] : loads(out)) squares += n * n;
+    CHECK(squares == best);
+  }
+}
+
 TEST_CASE("uniform keeps a balanced current assignment exactly", "[assignor][sticky]") {
   for (unsigned seed = 1; seed <= 200; ++seed) {
     INFO("seed " << seed);
