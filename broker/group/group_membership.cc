@@ -137,9 +137,11 @@ void remove_member(group_state& g, const std::string& member_id) {
 void new_target(group_state& g, const topics_view& view) {
   ++g.group_epoch;
   g.topics_checked = topics_fingerprint(view);
-  g.target.clear();
   g.assignment_epoch = g.group_epoch;
-  if (g.members.empty()) return;
+  if (g.members.empty()) {
+    g.target.clear();
+    return;
+  }
   std::vector<assignor_member> in;
   std::map<std::string, int32_t> counts;
   in.reserve(g.members.size());
@@ -147,9 +149,11 @@ void new_target(group_state& g, const topics_view& view) {
     assignor_member a;
     a.member_id = id;
     a.topics = resolve_subscription(m, view);
-    // Stickiness: what the member owns or is being given, within what it
-    // may still have.
-    for (const auto& [topic, parts] : ps_union(m.assigned, m.pending_revocation)) {
+    // Stickiness: the assignor starts from the previous target (where the
+    // group is heading), or for a member without one, from what it has.
+    auto previous = g.target.find(id);
+    const partition_set& from = previous != g.target.end() ? previous->second : m.assigned;
+    for (const auto& [topic, parts] : from) {
       if (a.topics.count(topic) == 0) continue;
       int32_t n = view.partitions.at(topic);
       for (int32_t p : parts) {
@@ -160,6 +164,7 @@ void new_target(group_state& g, const topics_view& view) {
     in.push_back(std::move(a));
   }
   auto result = assign(g.assignor.empty() ? std::string("uniform") : g.assignor, in, counts);
+  g.target.clear();
   for (auto& [id, m] : g.members) {
     partition_set t = result[id];
     ps_normalize(t);

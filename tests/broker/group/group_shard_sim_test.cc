@@ -107,6 +107,8 @@ class simulation {
       if (auto* m = random_running()) commit(*m);
     } else if (roll < 87) {
       change_topics();
+    } else if (roll < 89) {
+      if (auto* m = random_running()) resubscribe(*m);
     } else {
       h_->tick();
     }
@@ -140,17 +142,29 @@ class simulation {
     return c.empty() ? nullptr : c[pick(0, static_cast<int64_t>(c.size()) - 1)];
   }
 
+  void pick_subscription(sim_member& m) {
+    m.topics.clear();
+    m.pattern.clear();
+    switch (pick(0, 3)) {
+      case 0: m.topics = {"t1"}; break;
+      case 1: m.topics = {"t1", "t2"}; break;
+      case 2: m.topics = {"t2", "t3"}; break;
+      default: m.pattern = "t[0-9]+"; break;
+    }
+  }
+
+  // The new subscription goes with its next heartbeat.
+  void resubscribe(sim_member& m) {
+    pick_subscription(m);
+    heartbeat(m, /*may_lose=*/true);
+  }
+
   void start_member() {
     int running = 0;
     for (auto& m : members_) running += m.running ? 1 : 0;
     if (running >= 8) return;
     sim_member m;
-    switch (pick(0, 2)) {
-      case 0: m.topics = {"t1"}; break;
-      case 1: m.topics = {"t1", "t2"}; break;
-      default: m.pattern = "t[0-9]+"; break;
-    }
-    // The range assignor needs no stickiness; uniform is checked for it.
+    pick_subscription(m);
     if (chance(0.4)) m.instance_id = "instance-" + std::to_string(next_instance_++);
     m.running = true;
     members_.push_back(m);
@@ -252,8 +266,17 @@ class simulation {
 
   void crash(sim_member& m) {
     drop_everything(m);  // a dead process owns nothing
-    m.running = false;
     dead_.push_back(m);  // its id and epoch, for zombie commits
+    if (!m.instance_id.empty() && chance(0.5)) {
+      // Restarted at once with the same instance id: it is refused
+      // (UNRELEASED_INSTANCE_ID) until the old session ends.
+      m.member_id.clear();
+      m.epoch = 0;
+      m.synced = false;
+      heartbeat(m, /*may_lose=*/false);
+      return;
+    }
+    m.running = false;
   }
 
   void leave_for_a_while(sim_member& m) {
