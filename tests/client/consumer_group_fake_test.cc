@@ -414,6 +414,24 @@ TEST_CASE("callbacks may commit synchronously (commit after processing)", "[clie
   CHECK(revoked_ok == 2);
 }
 
+TEST_CASE("a heartbeat error that retrying cannot fix is returned by poll()", "[client][group]") {
+  fake_group_coordinator fake(make_state());
+  fake.groups.join_target = all4;
+  auto config = config_for(fake, false);
+  config.group_assignor = "bogus";
+  auto c = make_consumer(config);
+  REQUIRE(c->subscribe({"t"}, "g").ok());
+  std::optional<kappa::Status> error;
+  for (int i = 0; i < 50 && !error; ++i) {
+    auto polled = c->poll(50);
+    if (!polled.ok()) error = polled.status();
+  }
+  REQUIRE(error.has_value());
+  CHECK(error->code() == make_error_code(kappa::client_errc::unsupported_assignor));
+  CHECK(c->member_id().empty());
+  c->close();
+}
+
 TEST_CASE("group misuse fails with invalid_argument", "[client][group]") {
   fake_group_coordinator fake(make_state());
   const auto invalid = make_error_code(kappa::client_errc::invalid_argument);

@@ -120,6 +120,12 @@ class fake_group_state {
       return r;
     }
     std::string id = q.member_id();
+    if (q.assignor() != "uniform" && q.assignor() != "range") {
+      events_.push_back(e);
+      r.set_error_code(v1::UNSUPPORTED_ASSIGNOR);
+      r.set_error_message("assignor " + q.assignor());
+      return r;
+    }
     if (q.member_epoch() == 0) {
       id = "m" + std::to_string(++next_member_);
       member& m = members_[id];
