@@ -134,9 +134,9 @@ void remove_member(group_state& g, const std::string& member_id) {
   g.target.erase(member_id);
 }
 
-void new_target(group_state& g, const topics_view& view) {
+void new_target(group_state& g, const topics_view& view, uint64_t fingerprint) {
   ++g.group_epoch;
-  g.topics_checked = topics_fingerprint(view);
+  g.topics_checked = fingerprint;
   g.assignment_epoch = g.group_epoch;
   if (g.members.empty()) {
     g.target.clear();
@@ -179,12 +179,11 @@ void new_target(group_state& g, const topics_view& view) {
   }
 }
 
-bool refresh_target(group_state& g, const topics_view& view) {
-  uint64_t fp = topics_fingerprint(view);
-  if (g.topics_checked == fp) return false;
-  g.topics_checked = fp;
+bool refresh_target(group_state& g, const topics_view& view, uint64_t fingerprint) {
+  if (g.topics_checked == fingerprint) return false;
+  g.topics_checked = fingerprint;
   if (g.members.empty() || target_valid(g, view)) return false;
-  new_target(g, view);
+  new_target(g, view, fingerprint);
   return true;
 }
 
@@ -196,6 +195,7 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
   const int32_t epoch = request.member_epoch();
   auto git = state_->groups.find(group_id);
   group_state* g = git == state_->groups.end() ? nullptr : &git->second;
+  const uint64_t fingerprint = topics_fingerprint(topics);
   auto wall_estimate = [&] { return state_->wall_minus_now ? now_ms + *state_->wall_minus_now : 0; };
 
   auto success = [&](const member_state& m) {
@@ -218,7 +218,7 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
     // Leaving a group one is not in is done already.
     if (g == nullptr || g->members.count(request.member_id()) == 0) return left(-1);
     remove_member(*g, request.member_id());
-    new_target(*g, topics);
+    new_target(*g, topics, fingerprint);
     if (g->members.empty()) g->empty_since_ms = wall_estimate();
     emit_group(*g, out);
     return left(-1);
@@ -307,9 +307,9 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
       taken.session_deadline_ms = now_ms + session;
       if (!same_subscription(taken, request)) {
         set_subscription(taken, request, re);
-        new_target(*g, topics);
+        new_target(*g, topics, fingerprint);
       } else {
-        refresh_target(*g, topics);
+        refresh_target(*g, topics, fingerprint);
       }
       const partition_set nothing;
       reconcile(*g, taken, &nothing, now_ms);
@@ -338,7 +338,7 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
     m.session_deadline_ms = now_ms + session;
     std::string id = m.member_id;
     member_state& joined = g->members.emplace(id, std::move(m)).first->second;
-    new_target(*g, topics);
+    new_target(*g, topics, fingerprint);
     const partition_set nothing;
     reconcile(*g, joined, &nothing, now_ms);
     emit_group(*g, out);
@@ -374,10 +374,10 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
       return failure(v1::INVALID_REQUEST, "subscribed_pattern \"" + request.subscribed_pattern() + "\" does not compile");
     }
     set_subscription(m, request, re);
-    new_target(*g, topics);
+    new_target(*g, topics, fingerprint);
     changed = true;
   } else {
-    changed = refresh_target(*g, topics);
+    changed = refresh_target(*g, topics, fingerprint);
   }
   m.session_deadline_ms = now_ms + m.session_timeout_ms;
   changed = reconcile(*g, m, &owned, now_ms) || changed;

@@ -147,6 +147,9 @@ v1::DeleteGroupResponse group_shard::delete_group(const v1::DeleteGroupRequest& 
 
 void group_shard::tick(const topics_view& topics, int64_t now_ms, int64_t wall_ms, records& out) {
   state_->wall_minus_now = wall_ms - now_ms;
+  const uint64_t fingerprint = topics_fingerprint(topics);
+  const bool expire = wall_ms - state_->expired_at_wall_ms >= 1000;
+  if (expire) state_->expired_at_wall_ms = wall_ms;
   for (auto it = state_->groups.begin(); it != state_->groups.end();) {
     group_state& g = it->second;
     bool changed = false;
@@ -158,18 +161,18 @@ void group_shard::tick(const topics_view& topics, int64_t now_ms, int64_t wall_m
     }
     if (!expired.empty()) {
       for (const auto& id : expired) remove_member(g, id);
-      new_target(g, topics);
+      new_target(g, topics, fingerprint);
       changed = true;
     } else {
-      changed = refresh_target(g, topics);
+      changed = refresh_target(g, topics, fingerprint);
     }
     if (g.members.empty() && g.empty_since_ms == 0) {
       g.empty_since_ms = wall_ms;
       changed = true;
     }
     if (changed) emit_group(g, out);
-    expire_offsets(g, topics, wall_ms, options_.offsets_retention_ms, out);
-    if (g.members.empty() && g.offsets.empty() && wall_ms - g.empty_since_ms >= options_.offsets_retention_ms) {
+    if (expire) expire_offsets(g, topics, wall_ms, options_.offsets_retention_ms, out);
+    if (expire && g.members.empty() && g.offsets.empty() && wall_ms - g.empty_since_ms >= options_.offsets_retention_ms) {
       emit_group_tombstone(g.group_id, out);
       it = state_->groups.erase(it);
     } else {

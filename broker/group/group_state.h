@@ -77,6 +77,8 @@ struct group_shard::state {
   // wall_ms - now_ms as seen by the latest call that had both, to date a
   // group's emptiness from a heartbeat (which only has the monotonic clock).
   std::optional<int64_t> wall_minus_now;
+  // Offsets expiry runs at most once a second (wall clock), not every tick.
+  int64_t expired_at_wall_ms = 0;
 };
 
 // --- partition_set algebra ----------------------------------------------
@@ -103,11 +105,12 @@ bool subscribes_to(member_state& m, const std::string& topic);
 uint64_t topics_fingerprint(const topics_view& view);
 
 // --- membership (group_membership.cc) -----------------------------------
-// Bumps the group epoch and computes a new target assignment.
-void new_target(group_state& g, const topics_view& view);
+// Bumps the group epoch and computes a new target assignment. `fingerprint`
+// is topics_fingerprint(view), computed once per request or tick.
+void new_target(group_state& g, const topics_view& view, uint64_t fingerprint);
 // Computes a new target when the topics its members subscribe to changed
 // since the last check. Returns whether it did.
-bool refresh_target(group_state& g, const topics_view& view);
+bool refresh_target(group_state& g, const topics_view& view, uint64_t fingerprint);
 // Removes a member (leave, session or rebalance timeout); the caller then
 // calls new_target.
 void remove_member(group_state& g, const std::string& member_id);
