@@ -229,6 +229,7 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
     if (m.instance_id.empty()) {
       return failure(v1::INVALID_REQUEST, "member_epoch -2 is for static members (with an instance_id)");
     }
+    if (m.left_temporarily) return left(-2);  // a repeat does not extend its stay
     // The process is going away: it owns nothing from now on, but its target
     // stays reserved for its return until its session times out.
     m.left_temporarily = true;

@@ -195,3 +195,40 @@ TEST_CASE("group_shard: partition_for_group is Java's String.hashCode mod n", "[
 
 }  // namespace
 }  // namespace kappa::broker::group
+
+namespace kappa::broker::group {
+namespace {
+
+TEST_CASE("group_shard: a new coordinator continues a reconciliation from the records", "[group_shard][replay]") {
+  testing::harness h;
+  h.topics.partitions = {{"t", 4}};
+  testing::member a{.topics = {"t"}};
+  testing::member b{.topics = {"t"}};
+  a.join(h, "g");
+  b.join(h, "g");
+  a.beat(h, "g");  // a is told to revoke two partitions
+  REQUIRE(h.describe("g").state() == "Reconciling");
+  REQUIRE(h.commit("g", a.id, a.epoch, "t", 0, 5).error_code() == v1::NONE);
+
+  // Failover: the new coordinator rebuilds from the records; sessions restart
+  // at loaded().
+  h.advance(9000);
+  h.shard = h.replayed();
+  h.check_replay_matches();
+  h.advance(5000);
+  h.tick();
+  REQUIRE(h.describe("g").members_size() == 2);
+  CHECK(h.committed("g", "t", 0) == 5);
+  testing::converge(h, "g", {&a, &b});
+  CHECK(h.describe("g").state() == "Stable");
+  CHECK(testing::count(a.owned) == 2);
+  CHECK(testing::count(b.owned) == 2);
+  // Sessions count from loaded(): silence for the session timeout removes.
+  h.advance(10000);
+  h.tick();
+  CHECK(h.describe("g").members_size() == 0);
+  CHECK(h.describe("g").state() == "Empty");
+}
+
+}  // namespace
+}  // namespace kappa::broker::group
