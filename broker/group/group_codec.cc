@@ -10,10 +10,12 @@ namespace {
 namespace iv1 = kappa::internal::v1;
 
 Status corrupt(std::string message) {
-  return Status(std::make_error_code(std::errc::bad_message), "__consumer_offsets record: " + std::move(message));
+  return Status(std::make_error_code(std::errc::bad_message),
+                "__consumer_offsets record: " + std::move(message));
 }
 
-void ps_to_record(const partition_set& s, google::protobuf::RepeatedPtrField<iv1::GroupTopicPartitions>* out) {
+void ps_to_record(const partition_set& s,
+                  google::protobuf::RepeatedPtrField<iv1::GroupTopicPartitions>* out) {
   for (const auto& [topic, parts] : s) {
     if (parts.empty()) continue;
     auto* t = out->Add();
@@ -22,7 +24,8 @@ void ps_to_record(const partition_set& s, google::protobuf::RepeatedPtrField<iv1
   }
 }
 
-partition_set ps_from_record(const google::protobuf::RepeatedPtrField<iv1::GroupTopicPartitions>& in) {
+partition_set ps_from_record(
+    const google::protobuf::RepeatedPtrField<iv1::GroupTopicPartitions>& in) {
   partition_set s;
   for (const auto& t : in) {
     for (int32_t p : t.partitions()) s[t.topic()].insert(p);
@@ -87,7 +90,8 @@ void emit_group_tombstone(const std::string& group_id, records& out) {
   out.push_back({group_key(group_id), std::nullopt});
 }
 
-void emit_offset(const std::string& group_id, const topic_partition& tp, const offset_entry& e, records& out) {
+void emit_offset(const std::string& group_id, const topic_partition& tp, const offset_entry& e,
+                 records& out) {
   iv1::OffsetCommitValue v;
   v.set_offset(e.offset);
   v.set_leader_epoch(e.leader_epoch);
@@ -103,7 +107,8 @@ void emit_offset_tombstone(const std::string& group_id, const topic_partition& t
 Status apply_record(std::map<std::string, group_state>& groups, std::string_view key,
                     std::optional<std::string_view> value) {
   iv1::GroupRecordKey k;
-  if (!k.ParseFromArray(key.data(), static_cast<int>(key.size()))) return corrupt("key does not parse");
+  if (!k.ParseFromArray(key.data(), static_cast<int>(key.size())))
+    return corrupt("key does not parse");
   if (k.has_offset()) {
     const auto& ok = k.offset();
     if (ok.group_id().empty()) return corrupt("offset key without a group id");
@@ -119,7 +124,8 @@ Status apply_record(std::map<std::string, group_state>& groups, std::string_view
     }
     // A commit to a group that does not exist creates it (see commit()).
     group_state& g = group_for(groups, ok.group_id());
-    g.offsets[tp] = offset_entry{v.offset(), v.leader_epoch(), v.metadata(), v.commit_timestamp_ms()};
+    g.offsets[tp] =
+        offset_entry{v.offset(), v.leader_epoch(), v.metadata(), v.commit_timestamp_ms()};
     return {};
   }
   if (k.has_group()) {
@@ -158,7 +164,8 @@ Status apply_record(std::map<std::string, group_state>& groups, std::string_view
       g.members[m.member_id] = std::move(m);
     }
     g.target.clear();
-    for (const auto& [member_id, t] : v.target()) g.target[member_id] = ps_from_record(t.partitions());
+    for (const auto& [member_id, t] : v.target())
+      g.target[member_id] = ps_from_record(t.partitions());
     g.topics_checked = 0;
     return {};
   }

@@ -18,7 +18,8 @@ namespace kappa::broker::group {
 
 void emit_group(const group_state& g, records& out);
 void emit_group_tombstone(const std::string& group_id, records& out);
-void emit_offset(const std::string& group_id, const topic_partition& tp, const offset_entry& e, records& out);
+void emit_offset(const std::string& group_id, const topic_partition& tp, const offset_entry& e,
+                 records& out);
 void emit_offset_tombstone(const std::string& group_id, const topic_partition& tp, records& out);
 
 // Applies one record to `groups`. A key or value that does not parse is an

@@ -25,13 +25,15 @@ std::string make_member_id(std::mt19937_64& rng, const group_state& g) {
     char buf[40];
     std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(hi >> 32),
                   static_cast<unsigned>((hi >> 16) & 0xffff), static_cast<unsigned>(hi & 0xffff),
-                  static_cast<unsigned>(lo >> 48), static_cast<unsigned long long>(lo & 0xffffffffffffULL));
+                  static_cast<unsigned>(lo >> 48),
+                  static_cast<unsigned long long>(lo & 0xffffffffffffULL));
     std::string id(buf);
     if (g.members.count(id) == 0) return id;
   }
 }
 
-std::vector<std::string> sorted_topics(const google::protobuf::RepeatedPtrField<std::string>& topics) {
+std::vector<std::string> sorted_topics(
+    const google::protobuf::RepeatedPtrField<std::string>& topics) {
   std::vector<std::string> out(topics.begin(), topics.end());
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -39,10 +41,12 @@ std::vector<std::string> sorted_topics(const google::protobuf::RepeatedPtrField<
 }
 
 bool same_subscription(const member_state& m, const v1::GroupHeartbeatRequest& r) {
-  return m.subscribed_pattern == r.subscribed_pattern() && m.subscribed_topics == sorted_topics(r.subscribed_topics());
+  return m.subscribed_pattern == r.subscribed_pattern() &&
+         m.subscribed_topics == sorted_topics(r.subscribed_topics());
 }
 
-void set_subscription(member_state& m, const v1::GroupHeartbeatRequest& r, std::shared_ptr<const std::regex> re) {
+void set_subscription(member_state& m, const v1::GroupHeartbeatRequest& r,
+                      std::shared_ptr<const std::regex> re) {
   m.subscribed_topics = sorted_topics(r.subscribed_topics());
   m.subscribed_pattern = r.subscribed_pattern();
   m.pattern = std::move(re);
@@ -68,10 +72,12 @@ bool reconcile(group_state& g, member_state& m, const partition_set* owned, int6
       changed = true;
     }
   }
-  if (m.member_epoch != g.assignment_epoch || !ps_empty(m.pending_revocation) || !ps_subset(m.assigned, target)) {
+  if (m.member_epoch != g.assignment_epoch || !ps_empty(m.pending_revocation) ||
+      !ps_subset(m.assigned, target)) {
     partition_set revoke = ps_minus(m.assigned, target);
     if (!ps_empty(revoke)) {
-      if (ps_empty(m.pending_revocation)) m.revocation_deadline_ms = now_ms + m.rebalance_timeout_ms;
+      if (ps_empty(m.pending_revocation))
+        m.revocation_deadline_ms = now_ms + m.rebalance_timeout_ms;
       m.assigned = ps_intersect(m.assigned, target);
       m.pending_revocation = ps_union(m.pending_revocation, revoke);
       changed = true;
@@ -124,7 +130,8 @@ partition_set owned_by_others(const group_state& g, const std::string& except) {
   for (const auto& [id, m] : g.members) {
     if (id == except) continue;
     for (const auto& [topic, parts] : m.assigned) out[topic].insert(parts.begin(), parts.end());
-    for (const auto& [topic, parts] : m.pending_revocation) out[topic].insert(parts.begin(), parts.end());
+    for (const auto& [topic, parts] : m.pending_revocation)
+      out[topic].insert(parts.begin(), parts.end());
   }
   return out;
 }
@@ -187,8 +194,10 @@ bool refresh_target(group_state& g, const topics_view& view, uint64_t fingerprin
   return true;
 }
 
-v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatRequest& request, const std::string& host,
-                                                  const topics_view& topics, int64_t now_ms, records& out) {
+v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatRequest& request,
+                                                  const std::string& host,
+                                                  const topics_view& topics, int64_t now_ms,
+                                                  records& out) {
   using v1::ErrorCode;
   const std::string& group_id = request.group_id();
   if (group_id.empty()) return failure(v1::INVALID_GROUP_ID, "group_id is empty");
@@ -196,7 +205,9 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
   auto git = state_->groups.find(group_id);
   group_state* g = git == state_->groups.end() ? nullptr : &git->second;
   const uint64_t fingerprint = topics_fingerprint(topics);
-  auto wall_estimate = [&] { return state_->wall_minus_now ? now_ms + *state_->wall_minus_now : 0; };
+  auto wall_estimate = [&] {
+    return state_->wall_minus_now ? now_ms + *state_->wall_minus_now : 0;
+  };
 
   auto success = [&](const member_state& m) {
     v1::GroupHeartbeatResponse r;
@@ -227,7 +238,8 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
     if (g == nullptr || g->members.count(request.member_id()) == 0) return left(-2);
     member_state& m = g->members.at(request.member_id());
     if (m.instance_id.empty()) {
-      return failure(v1::INVALID_REQUEST, "member_epoch -2 is for static members (with an instance_id)");
+      return failure(v1::INVALID_REQUEST,
+                     "member_epoch -2 is for static members (with an instance_id)");
     }
     if (m.left_temporarily) return left(-2);  // a repeat does not extend its stay
     // The process is going away: it owns nothing from now on, but its target
@@ -253,23 +265,26 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
   }
   const bool group_has_members = g != nullptr && !g->members.empty();
   if (group_has_members && !request.assignor().empty() && request.assignor() != g->assignor) {
-    return failure(v1::UNSUPPORTED_ASSIGNOR,
-                   "group " + group_id + " uses assignor \"" + g->assignor + "\", not \"" + request.assignor() + "\"");
+    return failure(v1::UNSUPPORTED_ASSIGNOR, "group " + group_id + " uses assignor \"" +
+                                                 g->assignor + "\", not \"" + request.assignor() +
+                                                 "\"");
   }
 
   if (epoch == 0) {
     int32_t session = request.session_timeout_ms();
     if (session == 0) session = options_.default_session_timeout_ms;
     if (session < options_.min_session_timeout_ms || session > options_.max_session_timeout_ms) {
-      return failure(v1::INVALID_SESSION_TIMEOUT, "session_timeout_ms " + std::to_string(session) + " is outside [" +
-                                                      std::to_string(options_.min_session_timeout_ms) + ", " +
-                                                      std::to_string(options_.max_session_timeout_ms) + "]");
+      return failure(v1::INVALID_SESSION_TIMEOUT,
+                     "session_timeout_ms " + std::to_string(session) + " is outside [" +
+                         std::to_string(options_.min_session_timeout_ms) + ", " +
+                         std::to_string(options_.max_session_timeout_ms) + "]");
     }
     int32_t rebalance = request.rebalance_timeout_ms();
     if (rebalance == 0) rebalance = options_.default_rebalance_timeout_ms;
     if (rebalance < 0) return failure(v1::INVALID_REQUEST, "rebalance_timeout_ms must be >= 0");
     if (!check_pattern()) {
-      return failure(v1::INVALID_REQUEST, "subscribed_pattern \"" + request.subscribed_pattern() + "\" does not compile");
+      return failure(v1::INVALID_REQUEST, "subscribed_pattern \"" + request.subscribed_pattern() +
+                                              "\" does not compile");
     }
     // A static member that left for a while (-2) is taken over unchanged.
     member_state* away = nullptr;
@@ -279,8 +294,8 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
         // Its own rejoin after being fenced: handled below as a fresh join.
         if (id == request.member_id()) break;
         if (!m.left_temporarily) {
-          return failure(v1::UNRELEASED_INSTANCE_ID,
-                         "instance id " + request.instance_id() + " is held by active member " + id);
+          return failure(v1::UNRELEASED_INSTANCE_ID, "instance id " + request.instance_id() +
+                                                         " is held by active member " + id);
         }
         away = &m;
         break;
@@ -321,8 +336,9 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
       // A fenced member rejoining: it let go of everything first.
       remove_member(*g, request.member_id());
     } else if (static_cast<int64_t>(g->members.size()) >= options_.max_group_size) {
-      return failure(v1::GROUP_MAX_SIZE_REACHED,
-                     "group " + group_id + " has " + std::to_string(g->members.size()) + " members");
+      return failure(
+          v1::GROUP_MAX_SIZE_REACHED,
+          "group " + group_id + " has " + std::to_string(g->members.size()) + " members");
     }
     if (g->members.empty()) {
       g->assignor = request.assignor().empty() ? std::string("uniform") : request.assignor();
@@ -358,7 +374,8 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
         }
       }
     }
-    return failure(v1::UNKNOWN_MEMBER_ID, "member " + request.member_id() + " is not in group " + group_id);
+    return failure(v1::UNKNOWN_MEMBER_ID,
+                   "member " + request.member_id() + " is not in group " + group_id);
   }
   member_state& m = mit->second;
   const partition_set owned = ps_from_proto(request.owned());
@@ -367,12 +384,14 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
   const bool lost_response = epoch == m.previous_member_epoch && ps_subset(owned, m.assigned);
   if (epoch != m.member_epoch && !lost_response) {
     return failure(v1::FENCED_MEMBER_EPOCH, "member " + m.member_id + " is at epoch " +
-                                                std::to_string(m.member_epoch) + ", not " + std::to_string(epoch));
+                                                std::to_string(m.member_epoch) + ", not " +
+                                                std::to_string(epoch));
   }
   bool changed = false;
   if (!same_subscription(m, request)) {
     if (!check_pattern()) {
-      return failure(v1::INVALID_REQUEST, "subscribed_pattern \"" + request.subscribed_pattern() + "\" does not compile");
+      return failure(v1::INVALID_REQUEST, "subscribed_pattern \"" + request.subscribed_pattern() +
+                                              "\" does not compile");
     }
     set_subscription(m, request, re);
     new_target(*g, topics, fingerprint);

@@ -17,7 +17,8 @@ v1::CommitOffsetsResponse commit_failure(v1::ErrorCode code, std::string message
   return r;
 }
 
-void add_result(v1::TopicPartitionResults* t, int32_t partition, v1::ErrorCode code, std::string message) {
+void add_result(v1::TopicPartitionResults* t, int32_t partition, v1::ErrorCode code,
+                std::string message) {
   auto* p = t->add_partitions();
   p->set_partition(partition);
   p->set_error_code(code);
@@ -26,8 +27,9 @@ void add_result(v1::TopicPartitionResults* t, int32_t partition, v1::ErrorCode c
 
 }  // namespace
 
-v1::CommitOffsetsResponse group_shard::commit(const v1::CommitOffsetsRequest& request, const topics_view& topics,
-                                              int64_t now_ms, int64_t wall_ms, records& out) {
+v1::CommitOffsetsResponse group_shard::commit(const v1::CommitOffsetsRequest& request,
+                                              const topics_view& topics, int64_t now_ms,
+                                              int64_t wall_ms, records& out) {
   state_->wall_minus_now = wall_ms - now_ms;
   const std::string& group_id = request.group_id();
   if (group_id.empty()) return commit_failure(v1::INVALID_GROUP_ID, "group_id is empty");
@@ -36,10 +38,12 @@ v1::CommitOffsetsResponse group_shard::commit(const v1::CommitOffsetsRequest& re
   const bool admin = request.member_id().empty();
   if (admin) {
     if (request.member_epoch() != -1) {
-      return commit_failure(v1::UNKNOWN_MEMBER_ID, "a commit without a member_id must have member_epoch -1");
+      return commit_failure(v1::UNKNOWN_MEMBER_ID,
+                            "a commit without a member_id must have member_epoch -1");
     }
     if (g != nullptr && !g->members.empty()) {
-      return commit_failure(v1::NON_EMPTY_GROUP, "group " + group_id + " has " + std::to_string(g->members.size()) +
+      return commit_failure(v1::NON_EMPTY_GROUP, "group " + group_id + " has " +
+                                                     std::to_string(g->members.size()) +
                                                      " members: only they may commit");
     }
   } else {
@@ -49,7 +53,8 @@ v1::CommitOffsetsResponse group_shard::commit(const v1::CommitOffsetsRequest& re
       if (mit != g->members.end() && !mit->second.left_temporarily) m = &mit->second;
     }
     if (m == nullptr) {
-      return commit_failure(v1::UNKNOWN_MEMBER_ID, "member " + request.member_id() + " is not in group " + group_id);
+      return commit_failure(v1::UNKNOWN_MEMBER_ID,
+                            "member " + request.member_id() + " is not in group " + group_id);
     }
     if (request.member_epoch() != m->member_epoch) {
       return commit_failure(v1::STALE_MEMBER_EPOCH, "member " + m->member_id + " is at epoch " +
@@ -135,7 +140,8 @@ v1::FetchOffsetsResponse group_shard::fetch_offsets(const v1::FetchOffsetsReques
   return response;
 }
 
-v1::DeleteOffsetsResponse group_shard::delete_offsets(const v1::DeleteOffsetsRequest& request, records& out) {
+v1::DeleteOffsetsResponse group_shard::delete_offsets(const v1::DeleteOffsetsRequest& request,
+                                                      records& out) {
   v1::DeleteOffsetsResponse response;
   auto git = state_->groups.find(request.group_id());
   if (request.group_id().empty() || git == state_->groups.end()) {
@@ -150,8 +156,8 @@ v1::DeleteOffsetsResponse group_shard::delete_offsets(const v1::DeleteOffsetsReq
     result->set_topic(t.topic());
     std::set<int32_t> parts(t.partitions().begin(), t.partitions().end());
     if (parts.empty()) {
-      for (auto it = g.offsets.lower_bound({t.topic(), INT32_MIN}); it != g.offsets.end() && it->first.first == t.topic();
-           ++it) {
+      for (auto it = g.offsets.lower_bound({t.topic(), INT32_MIN});
+           it != g.offsets.end() && it->first.first == t.topic(); ++it) {
         parts.insert(it->first.second);
       }
     }
@@ -166,7 +172,8 @@ v1::DeleteOffsetsResponse group_shard::delete_offsets(const v1::DeleteOffsetsReq
       continue;
     }
     for (int32_t p : parts) {
-      if (g.offsets.erase({t.topic(), p}) > 0) emit_offset_tombstone(g.group_id, {t.topic(), p}, out);
+      if (g.offsets.erase({t.topic(), p}) > 0)
+        emit_offset_tombstone(g.group_id, {t.topic(), p}, out);
       add_result(result, p, v1::NONE, "");
     }
   }
@@ -178,7 +185,8 @@ v1::DeleteOffsetsResponse group_shard::delete_offsets(const v1::DeleteOffsetsReq
   return response;
 }
 
-void expire_offsets(group_state& g, const topics_view& topics, int64_t wall_ms, int64_t retention_ms, records& out) {
+void expire_offsets(group_state& g, const topics_view& topics, int64_t wall_ms,
+                    int64_t retention_ms, records& out) {
   // An empty view is most likely metadata not known yet, not a cluster
   // without topics: deleted-topic expiry waits for a real view.
   const bool know_topics = !topics.partitions.empty();

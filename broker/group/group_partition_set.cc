@@ -64,7 +64,9 @@ partition_set ps_intersect(const partition_set& a, const partition_set& b) {
   return out;
 }
 
-bool ps_subset(const partition_set& a, const partition_set& b) { return ps_empty(ps_minus(a, b)); }
+bool ps_subset(const partition_set& a, const partition_set& b) {
+  return ps_empty(ps_minus(a, b));
+}
 
 size_t ps_size(const partition_set& s) {
   size_t n = 0;
@@ -81,7 +83,8 @@ partition_set ps_from_proto(const google::protobuf::RepeatedPtrField<v1::TopicPa
   return s;
 }
 
-void ps_to_proto(const partition_set& s, google::protobuf::RepeatedPtrField<v1::TopicPartitions>* out) {
+void ps_to_proto(const partition_set& s,
+                 google::protobuf::RepeatedPtrField<v1::TopicPartitions>* out) {
   for (const auto& [topic, parts] : s) {
     if (parts.empty()) continue;
     auto* t = out->Add();

@@ -41,7 +41,8 @@ std::string group_state_name(const group_state& g) {
   return "Stable";
 }
 
-group_shard::group_shard(shard_options options) : options_(options), state_(std::make_unique<state>()) {
+group_shard::group_shard(shard_options options)
+    : options_(options), state_(std::make_unique<state>()) {
   state_->rng.seed(seed_of(options_));
 }
 
@@ -125,7 +126,8 @@ void group_shard::list(const v1::ListGroupsRequest& request, v1::ListGroupsRespo
   }
 }
 
-v1::DeleteGroupResponse group_shard::delete_group(const v1::DeleteGroupRequest& request, records& out) {
+v1::DeleteGroupResponse group_shard::delete_group(const v1::DeleteGroupRequest& request,
+                                                  records& out) {
   v1::DeleteGroupResponse r;
   auto it = state_->groups.find(request.group_id());
   if (it == state_->groups.end()) {
@@ -136,7 +138,8 @@ v1::DeleteGroupResponse group_shard::delete_group(const v1::DeleteGroupRequest& 
   group_state& g = it->second;
   if (!g.members.empty()) {
     r.set_error_code(v1::NON_EMPTY_GROUP);
-    r.set_error_message("group " + g.group_id + " has " + std::to_string(g.members.size()) + " members");
+    r.set_error_message("group " + g.group_id + " has " + std::to_string(g.members.size()) +
+                        " members");
     return r;
   }
   for (const auto& [tp, e] : g.offsets) emit_offset_tombstone(g.group_id, tp, out);
@@ -156,7 +159,8 @@ void group_shard::tick(const topics_view& topics, int64_t now_ms, int64_t wall_m
     std::vector<std::string> expired;
     for (const auto& [id, m] : g.members) {
       const bool session_over = now_ms >= m.session_deadline_ms;
-      const bool revocation_over = !ps_empty(m.pending_revocation) && now_ms >= m.revocation_deadline_ms;
+      const bool revocation_over =
+          !ps_empty(m.pending_revocation) && now_ms >= m.revocation_deadline_ms;
       if (session_over || revocation_over) expired.push_back(id);
     }
     if (!expired.empty()) {
@@ -172,7 +176,8 @@ void group_shard::tick(const topics_view& topics, int64_t now_ms, int64_t wall_m
     }
     if (changed) emit_group(g, out);
     if (expire) expire_offsets(g, topics, wall_ms, options_.offsets_retention_ms, out);
-    if (expire && g.members.empty() && g.offsets.empty() && wall_ms - g.empty_since_ms >= options_.offsets_retention_ms) {
+    if (expire && g.members.empty() && g.offsets.empty() &&
+        wall_ms - g.empty_since_ms >= options_.offsets_retention_ms) {
       emit_group_tombstone(g.group_id, out);
       it = state_->groups.erase(it);
     } else {
@@ -181,7 +186,9 @@ void group_shard::tick(const topics_view& topics, int64_t now_ms, int64_t wall_m
   }
 }
 
-bool group_shard::has_group(const std::string& group_id) const { return state_->groups.count(group_id) > 0; }
+bool group_shard::has_group(const std::string& group_id) const {
+  return state_->groups.count(group_id) > 0;
+}
 
 std::vector<group_stats> group_shard::stats() const {
   std::vector<group_stats> out;

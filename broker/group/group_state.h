@@ -14,8 +14,8 @@
 #include <memory>
 #include <optional>
 #include <random>
-#include <set>
 #include <regex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -51,7 +51,7 @@ struct member_state {
 
   // volatile
   int64_t session_deadline_ms = 0;
-  int64_t revocation_deadline_ms = 0;  // meaningful while pending_revocation is non-empty
+  int64_t revocation_deadline_ms = 0;         // meaningful while pending_revocation is non-empty
   std::shared_ptr<const std::regex> pattern;  // compiled subscribed_pattern (lazily after replay)
 };
 
@@ -92,7 +92,8 @@ size_t ps_size(const partition_set& s);
 // Drops empty topic entries so that equal sets compare equal.
 void ps_normalize(partition_set& s);
 partition_set ps_from_proto(const google::protobuf::RepeatedPtrField<v1::TopicPartitions>& in);
-void ps_to_proto(const partition_set& s, google::protobuf::RepeatedPtrField<v1::TopicPartitions>* out);
+void ps_to_proto(const partition_set& s,
+                 google::protobuf::RepeatedPtrField<v1::TopicPartitions>* out);
 
 // --- subscriptions (group_subscription.cc) -------------------------------
 // Compiles an ECMAScript pattern; nullptr when it does not compile.

@@ -7,7 +7,9 @@
 namespace kappa::broker::group {
 namespace {
 
-bool internal_topic(const std::string& topic) { return topic.rfind("__", 0) == 0; }
+bool internal_topic(const std::string& topic) {
+  return topic.rfind("__", 0) == 0;
+}
 
 const std::regex* pattern_of(member_state& m) {
   if (m.subscribed_pattern.empty()) return nullptr;

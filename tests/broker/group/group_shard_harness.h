@@ -22,7 +22,8 @@ inline partition_set to_set(const google::protobuf::RepeatedPtrField<v1::TopicPa
   return s;
 }
 
-inline void to_proto(const partition_set& s, google::protobuf::RepeatedPtrField<v1::TopicPartitions>* out) {
+inline void to_proto(const partition_set& s,
+                     google::protobuf::RepeatedPtrField<v1::TopicPartitions>* out) {
   for (const auto& [topic, parts] : s) {
     if (parts.empty()) continue;
     auto* t = out->Add();
@@ -38,7 +39,8 @@ inline size_t count(const partition_set& s) {
 }
 
 struct harness {
-  explicit harness(shard_options o = test_options()) : options(o), shard(std::make_unique<group_shard>(o)) {}
+  explicit harness(shard_options o = test_options())
+      : options(o), shard(std::make_unique<group_shard>(o)) {}
 
   static shard_options test_options() {
     shard_options o;
@@ -61,7 +63,8 @@ struct harness {
     wall_ms += ms;
   }
 
-  v1::GroupHeartbeatResponse heartbeat(const v1::GroupHeartbeatRequest& r, const std::string& host = "127.0.0.1:5000") {
+  v1::GroupHeartbeatResponse heartbeat(const v1::GroupHeartbeatRequest& r,
+                                       const std::string& host = "127.0.0.1:5000") {
     records out;
     auto resp = shard->heartbeat(r, host, topics, now_ms, out);
     if (resp.error_code() != v1::NONE) CHECK(out.empty());  // a refused request changes nothing
@@ -70,7 +73,8 @@ struct harness {
   }
 
   v1::GroupHeartbeatResponse join(const std::string& group, std::vector<std::string> subscribed,
-                                  const std::string& instance_id = "", const std::string& pattern = "") {
+                                  const std::string& instance_id = "",
+                                  const std::string& pattern = "") {
     v1::GroupHeartbeatRequest r;
     r.set_group_id(group);
     r.set_member_epoch(0);
@@ -82,9 +86,11 @@ struct harness {
   }
 
   // A heartbeat at `epoch` reporting `owned`, with the subscription of `sub`.
-  v1::GroupHeartbeatResponse beat(const std::string& group, const std::string& member_id, int32_t epoch,
-                                  const partition_set& owned, std::vector<std::string> subscribed,
-                                  const std::string& instance_id = "", const std::string& pattern = "") {
+  v1::GroupHeartbeatResponse beat(const std::string& group, const std::string& member_id,
+                                  int32_t epoch, const partition_set& owned,
+                                  std::vector<std::string> subscribed,
+                                  const std::string& instance_id = "",
+                                  const std::string& pattern = "") {
     v1::GroupHeartbeatRequest r;
     r.set_group_id(group);
     r.set_member_id(member_id);
@@ -97,7 +103,8 @@ struct harness {
     return heartbeat(r);
   }
 
-  v1::GroupHeartbeatResponse leave(const std::string& group, const std::string& member_id, int32_t epoch = -1) {
+  v1::GroupHeartbeatResponse leave(const std::string& group, const std::string& member_id,
+                                   int32_t epoch = -1) {
     v1::GroupHeartbeatRequest r;
     r.set_group_id(group);
     r.set_member_id(member_id);
@@ -105,9 +112,9 @@ struct harness {
     return heartbeat(r);
   }
 
-  v1::CommitOffsetsResponse commit(const std::string& group, const std::string& member_id, int32_t epoch,
-                                   const std::string& topic, int32_t partition, int64_t offset,
-                                   const std::string& metadata = "") {
+  v1::CommitOffsetsResponse commit(const std::string& group, const std::string& member_id,
+                                   int32_t epoch, const std::string& topic, int32_t partition,
+                                   int64_t offset, const std::string& metadata = "") {
     v1::CommitOffsetsRequest r;
     r.set_group_id(group);
     r.set_member_id(member_id);
@@ -176,11 +183,13 @@ struct harness {
       d.set_group_id(g.group_id());
       auto a = shard->describe(d);
       auto b = other->describe(d);
-      INFO("group " << g.group_id() << ": " << a.DebugString() << " vs replayed " << b.DebugString());
+      INFO("group " << g.group_id() << ": " << a.DebugString() << " vs replayed "
+                    << b.DebugString());
       CHECK(google::protobuf::util::MessageDifferencer::Equals(a, b));
       v1::FetchOffsetsRequest f;
       f.set_group_id(g.group_id());
-      CHECK(google::protobuf::util::MessageDifferencer::Equals(shard->fetch_offsets(f), other->fetch_offsets(f)));
+      CHECK(google::protobuf::util::MessageDifferencer::Equals(shard->fetch_offsets(f),
+                                                               other->fetch_offsets(f)));
     }
   }
 };
@@ -214,7 +223,8 @@ struct member {
 };
 
 // Heartbeats every member `rounds` times.
-inline void converge(harness& h, const std::string& group, std::vector<member*> members, int rounds = 4) {
+inline void converge(harness& h, const std::string& group, std::vector<member*> members,
+                     int rounds = 4) {
   for (int i = 0; i < rounds; ++i) {
     for (member* m : members) REQUIRE(m->beat(h, group).error_code() == v1::NONE);
   }

@@ -56,7 +56,8 @@ TEST_CASE("group_shard: a static member restarts without a rebalance", "[group_s
   h.check_replay_matches();
 }
 
-TEST_CASE("group_shard: an instance id held by an active member is not released", "[group_shard][static]") {
+TEST_CASE("group_shard: an instance id held by an active member is not released",
+          "[group_shard][static]") {
   harness h;
   h.topics.partitions = {{"t", 2}};
   member a{.topics = {"t"}, .instance_id = "host-a"};
@@ -71,7 +72,8 @@ TEST_CASE("group_shard: an instance id held by an active member is not released"
   CHECK(count(to_set(again.assignment())) == 2);
 }
 
-TEST_CASE("group_shard: a static member away past its session timeout is removed", "[group_shard][static]") {
+TEST_CASE("group_shard: a static member away past its session timeout is removed",
+          "[group_shard][static]") {
   harness h;
   h.topics.partitions = {{"t", 4}};
   member a{.topics = {"t"}, .instance_id = "host-a"};
@@ -92,7 +94,8 @@ TEST_CASE("group_shard: a static member away past its session timeout is removed
   h.check_replay_matches();
 }
 
-TEST_CASE("group_shard: a member without heartbeats for its session timeout is removed", "[group_shard][timeout]") {
+TEST_CASE("group_shard: a member without heartbeats for its session timeout is removed",
+          "[group_shard][timeout]") {
   harness h;
   h.topics.partitions = {{"t", 4}};
   member a{.topics = {"t"}};
@@ -117,7 +120,8 @@ TEST_CASE("group_shard: a member without heartbeats for its session timeout is r
   CHECK(h.committed("g", "t", 0) == -1);
 }
 
-TEST_CASE("group_shard: a member slower than its rebalance timeout to revoke is fenced", "[group_shard][timeout]") {
+TEST_CASE("group_shard: a member slower than its rebalance timeout to revoke is fenced",
+          "[group_shard][timeout]") {
   harness h;
   h.topics.partitions = {{"t", 4}};
   member a{.topics = {"t"}};
@@ -144,9 +148,11 @@ TEST_CASE("group_shard: a member slower than its rebalance timeout to revoke is 
   CHECK(count(b.owned) == 4);
 }
 
-TEST_CASE("group_shard: pattern subscriptions follow topics as they appear", "[group_shard][topics]") {
+TEST_CASE("group_shard: pattern subscriptions follow topics as they appear",
+          "[group_shard][topics]") {
   harness h;
-  h.topics.partitions = {{"orders-eu", 2}, {"orders-us", 1}, {"payments", 3}, {"orders-eu-archive", 1}};
+  h.topics.partitions = {
+      {"orders-eu", 2}, {"orders-us", 1}, {"payments", 3}, {"orders-eu-archive", 1}};
   member a{.pattern = "orders-[a-z]{2}"};
   a.join(h, "g");
   CHECK(a.owned == partition_set{{"orders-eu", {0, 1}}, {"orders-us", {0}}});
@@ -231,7 +237,8 @@ TEST_CASE("group_shard: joins are validated", "[group_shard]") {
   CHECK(h2.join("g", {"t"}).error_code() == v1::GROUP_MAX_SIZE_REACHED);
 }
 
-TEST_CASE("group_shard: a join into a stable group moves only what balance needs", "[group_shard][sticky]") {
+TEST_CASE("group_shard: a join into a stable group moves only what balance needs",
+          "[group_shard][sticky]") {
   harness h;
   h.topics.partitions = {{"t", 12}};
   member a{.topics = {"t"}}, b{.topics = {"t"}}, c{.topics = {"t"}};
@@ -246,7 +253,8 @@ TEST_CASE("group_shard: a join into a stable group moves only what balance needs
   converge(h, "g", {&a, &b, &c, &d});
   CHECK(h.describe("g").state() == "Stable");
   // Each old member gave up exactly one partition and kept the rest.
-  for (auto [now, before] : {std::pair{&a.owned, &before_a}, {&b.owned, &before_b}, {&c.owned, &before_c}}) {
+  for (auto [now, before] :
+       {std::pair{&a.owned, &before_a}, {&b.owned, &before_b}, {&c.owned, &before_c}}) {
     CHECK(count(*now) == 3);
     CHECK(testing::count(*before) == 4);
     for (const auto& [topic, parts] : *now) {

@@ -37,7 +37,8 @@ TEST_CASE("group_shard: delete_group refuses a group with members", "[group_shar
   h.check_replay_matches();
 }
 
-TEST_CASE("group_shard: delete_offsets refuses topics the group subscribes to", "[group_shard][delete]") {
+TEST_CASE("group_shard: delete_offsets refuses topics the group subscribes to",
+          "[group_shard][delete]") {
   harness h;
   h.topics.partitions = {{"t", 2}, {"old", 3}};
   REQUIRE(h.commit("g", "", -1, "old", 0, 5).error_code() == v1::NONE);
@@ -74,7 +75,8 @@ TEST_CASE("group_shard: delete_offsets refuses topics the group subscribes to", 
   h.check_replay_matches();
 }
 
-TEST_CASE("group_shard: offsets of an empty group expire after the retention", "[group_shard][expiry]") {
+TEST_CASE("group_shard: offsets of an empty group expire after the retention",
+          "[group_shard][expiry]") {
   harness h;  // retention 60 s
   h.topics.partitions = {{"t", 2}};
   member a{.topics = {"t"}};
@@ -176,7 +178,8 @@ TEST_CASE("group_shard: list filters by state; stats count members and offsets",
   CHECK(d.offsets(1).lag() == -1);
 }
 
-TEST_CASE("group_shard: a damaged record is an error and the rest still replays", "[group_shard][replay]") {
+TEST_CASE("group_shard: a damaged record is an error and the rest still replays",
+          "[group_shard][replay]") {
   harness h;
   h.topics.partitions = {{"t", 2}};
   member a{.topics = {"t"}};

@@ -53,7 +53,8 @@ partition_set plus(const partition_set& a, const partition_set& b) {
 
 class simulation {
  public:
-  explicit simulation(uint64_t seed, std::string assignor) : rng_(seed), assignor_(std::move(assignor)) {
+  explicit simulation(uint64_t seed, std::string assignor)
+      : rng_(seed), assignor_(std::move(assignor)) {
     shard_options o = harness::test_options();
     o.id_seed = seed + 1;
     h_ = std::make_unique<harness>(o);
@@ -70,19 +71,24 @@ class simulation {
       if (step % 250 == 249) h_->check_replay_matches();
     }
     settle();
-    WARN("coverage: joins " << stats_.joins << ", revocations " << stats_.revocations << ", slow " << stats_.slow
-                          << ", lost " << stats_.lost << ", fenced " << stats_.fenced << ", static rejoins "
-                          << stats_.static_rejoins << ", unreleased " << stats_.unreleased << ", commits "
-                          << stats_.commits << ", max owned " << stats_.max_owned << ", log " << h_->log.size());
+    WARN("coverage: joins " << stats_.joins << ", revocations " << stats_.revocations << ", slow "
+                            << stats_.slow << ", lost " << stats_.lost << ", fenced "
+                            << stats_.fenced << ", static rejoins " << stats_.static_rejoins
+                            << ", unreleased " << stats_.unreleased << ", commits "
+                            << stats_.commits << ", max owned " << stats_.max_owned << ", log "
+                            << h_->log.size());
   }
 
   struct coverage {
-    int joins = 0, revocations = 0, slow = 0, lost = 0, fenced = 0, static_rejoins = 0, unreleased = 0, commits = 0;
+    int joins = 0, revocations = 0, slow = 0, lost = 0, fenced = 0, static_rejoins = 0,
+        unreleased = 0, commits = 0;
     size_t max_owned = 0;
   } stats_;
 
  private:
-  int64_t pick(int64_t lo, int64_t hi) { return std::uniform_int_distribution<int64_t>(lo, hi)(rng_); }
+  int64_t pick(int64_t lo, int64_t hi) {
+    return std::uniform_int_distribution<int64_t>(lo, hi)(rng_);
+  }
   bool chance(double p) { return std::bernoulli_distribution(p)(rng_); }
 
   const std::string group_ = "g";
@@ -146,10 +152,18 @@ class simulation {
     m.topics.clear();
     m.pattern.clear();
     switch (pick(0, 3)) {
-      case 0: m.topics = {"t1"}; break;
-      case 1: m.topics = {"t1", "t2"}; break;
-      case 2: m.topics = {"t2", "t3"}; break;
-      default: m.pattern = "t[0-9]+"; break;
+      case 0:
+        m.topics = {"t1"};
+        break;
+      case 1:
+        m.topics = {"t1", "t2"};
+        break;
+      case 2:
+        m.topics = {"t2", "t3"};
+        break;
+      default:
+        m.pattern = "t[0-9]+";
+        break;
     }
   }
 
@@ -205,7 +219,8 @@ class simulation {
       REQUIRE(m.epoch == 0);
       return;
     }
-    if (resp.error_code() == v1::FENCED_MEMBER_EPOCH || resp.error_code() == v1::UNKNOWN_MEMBER_ID) {
+    if (resp.error_code() == v1::FENCED_MEMBER_EPOCH ||
+        resp.error_code() == v1::UNKNOWN_MEMBER_ID) {
       // Fenced: let go of everything and rejoin.
       ++stats_.fenced;
       drop_everything(m);

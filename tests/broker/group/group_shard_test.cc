@@ -107,7 +107,8 @@ TEST_CASE("group_shard: a leave hands the partitions over at once", "[group_shar
   h.check_replay_matches();
 }
 
-TEST_CASE("group_shard: heartbeats from a wrong epoch or an unknown member are fenced", "[group_shard]") {
+TEST_CASE("group_shard: heartbeats from a wrong epoch or an unknown member are fenced",
+          "[group_shard]") {
   harness h;
   h.topics.partitions = {{"t", 2}};
   auto a = h.join("g", kT);
@@ -127,7 +128,8 @@ TEST_CASE("group_shard: heartbeats from a wrong epoch or an unknown member are f
   CHECK(h.describe("g").members_size() == 1);
 }
 
-TEST_CASE("group_shard: a lost response is forgiven when the member sends its previous epoch", "[group_shard]") {
+TEST_CASE("group_shard: a lost response is forgiven when the member sends its previous epoch",
+          "[group_shard]") {
   harness h;
   h.topics.partitions = {{"t", 2}};
   auto a = h.join("g", kT);
@@ -166,9 +168,12 @@ TEST_CASE("group_shard: commits carry the member's current epoch", "[group_shard
   auto bad = h.commit("g", a.member_id(), 1, "t", 5, 1);
   REQUIRE(bad.topics_size() == 1);
   CHECK(bad.topics(0).partitions(0).error_code() == v1::UNKNOWN_TOPIC_OR_PARTITION);
-  CHECK(h.commit("g", a.member_id(), 1, "t", 1, -3).topics(0).partitions(0).error_code() == v1::INVALID_REQUEST);
-  CHECK(h.commit("g", a.member_id(), 1, "t", 1, 1, std::string(5000, 'x')).topics(0).partitions(0).error_code() ==
-        v1::OFFSET_METADATA_TOO_LARGE);
+  CHECK(h.commit("g", a.member_id(), 1, "t", 1, -3).topics(0).partitions(0).error_code() ==
+        v1::INVALID_REQUEST);
+  CHECK(h.commit("g", a.member_id(), 1, "t", 1, 1, std::string(5000, 'x'))
+            .topics(0)
+            .partitions(0)
+            .error_code() == v1::OFFSET_METADATA_TOO_LARGE);
 
   // Once the group is empty an admin may commit; a commit creates a group.
   h.leave("g", a.member_id());
@@ -199,7 +204,8 @@ TEST_CASE("group_shard: partition_for_group is Java's String.hashCode mod n", "[
 namespace kappa::broker::group {
 namespace {
 
-TEST_CASE("group_shard: a new coordinator continues a reconciliation from the records", "[group_shard][replay]") {
+TEST_CASE("group_shard: a new coordinator continues a reconciliation from the records",
+          "[group_shard][replay]") {
   testing::harness h;
   h.topics.partitions = {{"t", 4}};
   testing::member a{.topics = {"t"}};
