@@ -266,3 +266,37 @@ TEST_CASE("group_shard: a join into a stable group moves only what balance needs
 
 }  // namespace
 }  // namespace kappa::broker::group
+
+namespace kappa::broker::group {
+namespace {
+
+TEST_CASE("group_shard: 200 members over 1,000 partitions settle in a few rounds",
+          "[group_shard][scale]") {
+  testing::harness h;
+  h.topics.partitions = {{"big", 1000}};
+  std::vector<testing::member> members(200);
+  std::vector<testing::member*> all;
+  for (auto& m : members) {
+    m.topics = {"big"};
+    m.join(h, "g");
+    all.push_back(&m);
+  }
+  int rounds = 0;
+  while (h.describe("g").state() != "Stable" && rounds < 10) {
+    testing::converge(h, "g", all, 1);
+    ++rounds;
+  }
+  CHECK(rounds <= 3);
+  CHECK(h.describe("g").state() == "Stable");
+  for (const auto& m : members) CHECK(testing::count(m.owned) == 5);
+  // One more member: only 4-5 partitions move.
+  testing::member extra{.topics = {"big"}};
+  extra.join(h, "g");
+  all.push_back(&extra);
+  testing::converge(h, "g", all, 3);
+  CHECK(h.describe("g").state() == "Stable");
+  CHECK(testing::count(extra.owned) >= 4);
+}
+
+}  // namespace
+}  // namespace kappa::broker::group
