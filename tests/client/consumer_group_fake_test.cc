@@ -264,10 +264,9 @@ TEST_CASE("commits carry the member epoch and land in order; committed() reads t
   std::vector<int> done_order;
   for (int i = 1; i <= 10; ++i) {
     REQUIRE(c->seek(t0, i).ok());
-    c->commit_async([&, i](kappa::Status st) {
-      CHECK(st.ok());
+    c->commit_async([&, i](kappa::Status st) {  // no Catch2 assertion off the test thread
       std::lock_guard lock(mu);
-      done_order.push_back(i);
+      done_order.push_back(st.ok() ? i : -i);
     });
   }
   REQUIRE(c->commit_sync({{t1, 7}}).ok());
