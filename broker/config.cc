@@ -97,6 +97,36 @@ parse_outcome parse_flags(int argc, const char* const* argv) {
   app.add_option("--max-partitions", c.max_partitions_total, "Partition count cap of the broker")
       ->capture_default_str()->check(CLI::Range(1, 1000000))->group(limits);
 
+  auto* groups = "Consumer groups";
+  app.add_option("--offsets-topic-partitions", c.offsets_topic_partitions,
+                 "Partitions of __consumer_offsets (fixed once the topic exists)")
+      ->capture_default_str()->check(CLI::Range(1, 1000))->group(groups);
+  app.add_option("--offsets-topic-replication-factor", c.offsets_topic_replication_factor,
+                 "Replication factor of __consumer_offsets (capped at the live brokers when it "
+                 "is created)")
+      ->capture_default_str()->check(CLI::Range(1, 32))->group(groups);
+  app.add_option("--group-session-timeout-default-ms", c.group_session_timeout_default_ms,
+                 "Session timeout of a member that asks for none")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 30))->group(groups);
+  app.add_option("--group-min-session-timeout-ms", c.group_min_session_timeout_ms,
+                 "Shortest session timeout a member may ask for (INVALID_SESSION_TIMEOUT below)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 30))->group(groups);
+  app.add_option("--group-max-session-timeout-ms", c.group_max_session_timeout_ms,
+                 "Longest session timeout a member may ask for (INVALID_SESSION_TIMEOUT above)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 30))->group(groups);
+  app.add_option("--group-rebalance-timeout-default-ms", c.group_rebalance_timeout_default_ms,
+                 "Time a member that asks for none has to release revoked partitions")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 30))->group(groups);
+  app.add_option("--group-heartbeat-interval-ms", c.group_heartbeat_interval_ms,
+                 "Heartbeat interval told to group members")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 30))->group(groups);
+  app.add_option("--group-max-size", c.group_max_size,
+                 "Most members of one group (GROUP_MAX_SIZE_REACHED beyond)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20))->group(groups);
+  app.add_option("--offsets-retention-ms", c.offsets_retention_ms,
+                 "Committed offsets of a group empty this long, or of a deleted topic, expire")
+      ->capture_default_str()->check(CLI::Range(int64_t{1}, INT64_MAX))->group(groups);
+
   app.add_flag("--auto-create-topics", c.auto_create_topics,
                "Create unknown topics on first produce or metadata request");
   app.add_option("--log-level", c.log_level, "trace, debug, info, warn, error, critical, off")
@@ -130,6 +160,14 @@ Status validate(const broker_config& c) {
   if (c.data_dir.empty()) return invalid("--data-dir must not be empty");
   if (c.default_partitions > c.max_partitions_per_topic) {
     return invalid("--default-partitions exceeds --max-partitions-per-topic");
+  }
+  if (c.group_min_session_timeout_ms > c.group_max_session_timeout_ms) {
+    return invalid("--group-min-session-timeout-ms exceeds --group-max-session-timeout-ms");
+  }
+  if (c.group_session_timeout_default_ms < c.group_min_session_timeout_ms ||
+      c.group_session_timeout_default_ms > c.group_max_session_timeout_ms) {
+    return invalid("--group-session-timeout-default-ms must lie between the min and max session "
+                   "timeouts");
   }
   if (c.default_log.max_batch_bytes > c.max_request_bytes) {
     return invalid("--max-message-bytes exceeds --max-request-bytes");

@@ -46,6 +46,20 @@ struct broker_config {
   int32_t produce_timeout_ms_default = 30000;
   int32_t fetch_max_wait_ms_max = 60000;  // longer long-polls are cut to this
 
+  // Consumer groups (issue 5; broker/group/coordinator.h). The internal
+  // topic __consumer_offsets is created on the first FindCoordinator that
+  // needs it, with these figures (the replication factor is capped at the
+  // live brokers then); the rest become each coordinator shard's options.
+  int32_t offsets_topic_partitions = 16;
+  int32_t offsets_topic_replication_factor = 3;
+  int32_t group_session_timeout_default_ms = 45000;
+  int32_t group_min_session_timeout_ms = 1000;
+  int32_t group_max_session_timeout_ms = 300000;
+  int32_t group_rebalance_timeout_default_ms = 60000;
+  int32_t group_heartbeat_interval_ms = 1000;
+  int32_t group_max_size = 10000;
+  int64_t offsets_retention_ms = int64_t{7} * 24 * 3600 * 1000;
+
   bool auto_create_topics = false;
   std::string log_level = "info";
   int32_t worker_threads = 0;  // 0 = one per core

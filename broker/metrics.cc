@@ -81,11 +81,69 @@ class scrape_collectable final : public prometheus::Collectable {
     m.gauge.value = resident_bytes();
     rss.metric.push_back(m);
     out.push_back(std::move(rss));
+    collect_groups(out);
     return out;
+  }
+
+  void collect_groups(std::vector<prometheus::MetricFamily>& out) const {
+    std::vector<group_sample> samples;
+    {
+      // Under the lock, so set_group_source(nullptr) waits out a scrape
+      // before the coordinator goes away.
+      std::lock_guard lk(mu);
+      if (!group_source) return;
+      samples = group_source();
+    }
+    auto family = [](const char* name, const char* help, prometheus::MetricType type) {
+      prometheus::MetricFamily f;
+      f.name = name;
+      f.help = help;
+      f.type = type;
+      return f;
+    };
+    using prometheus::MetricType;
+    auto committed = family("kappa_group_committed_offset",
+                            "Committed offset of a consumer group on a partition", MetricType::Gauge);
+    auto lag = family("kappa_group_lag",
+                      "High watermark minus the committed offset of a consumer group",
+                      MetricType::Gauge);
+    auto state = family("kappa_group_state", "1 for the consumer group's current state",
+                        MetricType::Gauge);
+    auto members = family("kappa_group_members", "Members of the consumer group", MetricType::Gauge);
+    auto rebalances = family("kappa_group_rebalances_total",
+                             "Target assignment changes since this coordinator loaded the group",
+                             MetricType::Counter);
+    for (const auto& g : samples) {
+      prometheus::ClientMetric s;
+      s.label = {{"group", g.group_id}, {"state", g.state}};
+      s.gauge.value = 1;
+      state.metric.push_back(std::move(s));
+      prometheus::ClientMetric n;
+      n.label = {{"group", g.group_id}};
+      n.gauge.value = double(g.members);
+      members.metric.push_back(std::move(n));
+      prometheus::ClientMetric r;
+      r.label = {{"group", g.group_id}};
+      r.counter.value = double(g.rebalances);
+      rebalances.metric.push_back(std::move(r));
+      for (const auto& o : g.offsets) {
+        prometheus::ClientMetric c;
+        c.label = {{"group", g.group_id}, {"partition", std::to_string(o.partition)},
+                   {"topic", o.topic}};
+        c.gauge.value = double(o.committed);
+        committed.metric.push_back(c);
+        if (o.lag >= 0) {
+          c.gauge.value = double(o.lag);
+          lag.metric.push_back(std::move(c));
+        }
+      }
+    }
+    for (auto* f : {&committed, &lag, &state, &members, &rebalances}) out.push_back(std::move(*f));
   }
 
   mutable std::mutex mu;
   std::function<std::vector<partition_sample>()> source;
+  std::function<std::vector<group_sample>()> group_source;
 };
 
 }  // namespace
@@ -100,13 +158,16 @@ struct metrics::impl {
   prometheus::Counter* out = nullptr;
   prometheus::Histogram* fsync = nullptr;
   prometheus::Counter* elections = nullptr;
+  prometheus::Histogram* group_commit = nullptr;
 };
 
 const char* api_name(api a) {
   static constexpr const char* names[] = {
       "Produce", "ProduceStream", "Fetch", "FetchStream", "ListOffsets", "Metadata",
       "InitProducerId", "CreateTopics", "DeleteTopics", "DescribeTopics", "DescribeConfigs",
-      "AlterConfigs", "DescribeCluster", "DeleteRecords"};
+      "AlterConfigs", "DescribeCluster", "DeleteRecords", "FindCoordinator", "GroupHeartbeat",
+      "CommitOffsets", "FetchOffsets", "ListGroups", "DescribeGroup", "DeleteGroup",
+      "DeleteOffsets"};
   static_assert(std::size(names) == size_t(api::count_));
   return names[size_t(a)];
 }
@@ -134,6 +195,9 @@ Result<std::unique_ptr<metrics>> metrics::start(const std::string& listen) {
   i->elections = &prometheus::BuildCounter().Name("kappa_leader_elections_total")
                       .Help("Times a partition replica on this broker became leader")
                       .Register(*i->registry).Add({});
+  i->group_commit = &prometheus::BuildHistogram().Name("kappa_group_commit_latency_seconds")
+                         .Help("CommitOffsets latency, up to the commit on __consumer_offsets")
+                         .Register(*i->registry).Add({}, latency_buckets());
   if (!listen.empty()) {
     try {
       i->exposer = std::make_unique<prometheus::Exposer>(listen, 2);
@@ -158,6 +222,11 @@ void metrics::bytes_in(uint64_t n) { impl_->in->Increment(double(n)); }
 void metrics::bytes_out(uint64_t n) { impl_->out->Increment(double(n)); }
 void metrics::fsync(double seconds) { impl_->fsync->Observe(seconds); }
 void metrics::leader_elected() { impl_->elections->Increment(); }
+void metrics::group_commit(double seconds) { impl_->group_commit->Observe(seconds); }
+void metrics::set_group_source(std::function<std::vector<group_sample>()> source) {
+  std::lock_guard lk(impl_->scraped->mu);
+  impl_->scraped->group_source = std::move(source);
+}
 void metrics::set_partition_source(std::function<std::vector<partition_sample>()> source) {
   std::lock_guard lk(impl_->scraped->mu);
   impl_->scraped->source = std::move(source);

@@ -14,6 +14,18 @@
 //  kappa_leader_elections_total            times a replica here became leader
 //  kappa_process_resident_memory_bytes     (from /proc/self/statm at scrape)
 //
+// Consumer groups, exported by the coordinator of each group (so a scrape of
+// every broker sees every group once):
+//  kappa_group_committed_offset{group,topic,partition}
+//  kappa_group_lag{group,topic,partition}  high watermark - committed offset
+//                                          (absent while either is unknown)
+//  kappa_group_state{group,state}          1 for the group's current state
+//  kappa_group_members{group}
+//  kappa_group_rebalances_total{group}     target assignment changes since
+//                                          this broker loaded the group
+//  kappa_group_commit_latency_seconds      CommitOffsets, request to answer
+//                                          (after the commit on the log)
+//
 // Thread safety: every method may be called from any thread.
 #pragma once
 
@@ -29,7 +41,9 @@ namespace kappa::broker {
 
 enum class api { produce, produce_stream, fetch, fetch_stream, list_offsets, metadata,
                  init_producer_id, create_topics, delete_topics, describe_topics,
-                 describe_configs, alter_configs, describe_cluster, delete_records, count_ };
+                 describe_configs, alter_configs, describe_cluster, delete_records,
+                 find_coordinator, group_heartbeat, commit_offsets, fetch_offsets, list_groups,
+                 describe_group, delete_group, delete_offsets, count_ };
 
 const char* api_name(api a);
 
@@ -48,6 +62,21 @@ struct partition_sample {
   int32_t in_sync = 0;        // leader only: voters within one batch of the log end
 };
 
+// One consumer group as its coordinator sees it at a scrape.
+struct group_sample {
+  struct offset {
+    std::string topic;
+    int32_t partition = 0;
+    int64_t committed = -1;
+    int64_t lag = -1;  // -1 = unknown (not exported)
+  };
+  std::string group_id;
+  std::string state;
+  int32_t members = 0;
+  int64_t rebalances = 0;
+  std::vector<offset> offsets;
+};
+
 class metrics {
  public:
   // Starts the exposer on `listen` ("host:port"); empty = keep metrics but
@@ -64,6 +93,10 @@ class metrics {
   void leader_elected();
   // Called at each scrape for the per-partition gauges.
   void set_partition_source(std::function<std::vector<partition_sample>()> source);
+  // Called at each scrape for the consumer group metrics (nullptr = none).
+  void set_group_source(std::function<std::vector<group_sample>()> source);
+  // One CommitOffsets answered successfully after `seconds`.
+  void group_commit(double seconds);
 
   struct impl;
 

@@ -71,6 +71,9 @@ struct create_topic_request {
   int32_t replication_factor = 0;  // 0 = default
   topic_overrides configs;
   bool validate_only = false;
+  // Set only by the broker itself for a reserved topic (topic_name.h:
+  // __consumer_offsets); clients cannot create those.
+  bool internal = false;
 };
 
 class partition_manager {
@@ -92,7 +95,8 @@ class partition_manager {
   // the partitions whose replica set includes it).
   std::vector<std::shared_ptr<partition>> partitions_of(const std::string& topic) const;
 
-  // Blocking. Errors (broker errc): invalid_topic, topic_already_exists,
+  // Blocking. Errors (broker errc): invalid_topic (also a reserved name
+  // without req.internal), topic_already_exists,
   // invalid_partitions, invalid_replication_factor (more replicas than live
   // brokers), invalid_config, policy_violation (cluster-wide partition cap),
   // request_timed_out / not_controller (no controller answered in time).
@@ -100,6 +104,7 @@ class partition_manager {
   // Creates `name` with the defaults when auto-create is on and the name is
   // valid; ok when it exists afterwards (possibly made by someone else).
   Status auto_create(const std::string& name);
+  // Errors: invalid_topic for a reserved topic, unknown_topic_or_partition.
   Status delete_topic(const std::string& name);
   // Incremental change: `set` added/replaced, `remove` reset to defaults.
   Status alter_configs(const std::string& name, const topic_overrides& set,

@@ -56,6 +56,10 @@ Status partition_manager::impl::submit_and_wait(controller::command cmd, int64_t
 
 Status partition_manager::create_topic(const create_topic_request& req) {
   KAPPA_RETURN_IF_ERROR(validate_topic_name(req.name));
+  if (!req.internal && is_reserved_topic(req.name)) {
+    return error(errc::invalid_topic, "topic '" + req.name +
+                                          "' is reserved: the broker creates it when it needs it");
+  }
   const int32_t n = req.partitions == 0 ? config_.default_partitions : req.partitions;
   if (n < 1 || n > config_.max_partitions_per_topic) {
     return error(errc::invalid_partitions,
@@ -116,6 +120,9 @@ Status partition_manager::auto_create(const std::string& name) {
 
 Status partition_manager::delete_topic(const std::string& name) {
   KAPPA_RETURN_IF_ERROR(validate_topic_name(name));
+  if (is_reserved_topic(name)) {
+    return error(errc::invalid_topic, "topic '" + name + "' is internal and cannot be deleted");
+  }
   std::lock_guard admin(impl_->admin_mu);
   if (!view().image->topics.count(name)) {
     return error(errc::unknown_topic_or_partition, "unknown topic '" + name + "'");

@@ -3,14 +3,18 @@
 #include <grpcpp/grpcpp.h>
 
 #include "broker/api/services.h"
+#include "broker/group/coordinator.h"
 #include "storage/errc.h"
 
 namespace kappa::broker {
 
 struct server::impl {
-  explicit impl(partition_manager& pm) : broker(pm), admin(pm) {}
+  explicit impl(partition_manager& pm)
+      : broker(pm), admin(pm), coordinator(group::coordinator::start(pm)), group(pm, *coordinator) {}
   broker_service broker;
   admin_service admin;
+  std::unique_ptr<group::coordinator> coordinator;
+  group_service group;
   std::unique_ptr<grpc::Server> grpc_server;
   int port = 0;
   bool stopped = false;
@@ -31,6 +35,7 @@ Result<std::unique_ptr<server>> server::start(partition_manager& pm) {
   b.SetMaxSendMessageSize(-1);  // fetch responses are bounded by --fetch-max-bytes instead
   b.RegisterService(&i->broker);
   b.RegisterService(&i->admin);
+  b.RegisterService(&i->group);
   i->grpc_server = b.BuildAndStart();
   if (!i->grpc_server || i->port == 0) {
     return storage::error(storage::errc::invalid_argument,
@@ -45,6 +50,10 @@ int server::port() const { return impl_->port; }
 void server::shutdown(int64_t grace_ms) {
   if (impl_->stopped) return;
   impl_->stopped = true;
+  // First the coordinator: its pending calls (waiting on appends) answer at
+  // once, so the server's grace period is not spent on them, and its timers
+  // stop before the partition manager drains its pools.
+  impl_->coordinator->stop();
   impl_->grpc_server->Shutdown(std::chrono::system_clock::now() +
                                std::chrono::milliseconds(grace_ms));
   impl_->grpc_server->Wait();

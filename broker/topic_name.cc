@@ -35,4 +35,13 @@ Status validate_topic_name(std::string_view name) {
 
 bool is_internal_topic(std::string_view name) { return name.starts_with("__"); }
 
+bool is_reserved_topic(std::string_view name) { return name == kConsumerOffsetsTopic; }
+
+Status check_client_may_write(std::string_view name) {
+  if (!is_reserved_topic(name)) return Status();
+  return error(errc::invalid_topic, "topic '" + std::string(name) +
+                                        "' is internal: only the broker writes it (consumer group "
+                                        "offsets and metadata go through the Group service)");
+}
+
 }  // namespace kappa::broker

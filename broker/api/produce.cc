@@ -56,6 +56,7 @@ void dispatch(partition_manager& pm, v1::ProduceRequest req, std::shared_ptr<pro
     auto* tr = op->response.add_topics();
     tr->set_topic(t.topic());
     Status topic_error = validate_topic_name(t.topic());
+    if (topic_error.ok()) topic_error = check_client_may_write(t.topic());
     if (topic_error.ok() && !pm.topic(t.topic())) {
       topic_error = error(errc::unknown_topic_or_partition, "unknown topic '" + t.topic() + "'");
     }

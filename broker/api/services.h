@@ -1,4 +1,4 @@
-// The gRPC services (kappa.v1.Broker and kappa.v1.Admin) over the callback
+// The gRPC services (kappa.v1.Broker, kappa.v1.Admin, kappa.v1.Group) over the callback
 // API. Each method is defined in its own file (api/<method>.cc). Included
 // only by those files and server.cc: it pulls in gRPC.
 //
@@ -16,8 +16,13 @@
 #include "broker/partition_manager.h"
 #include "kappa/v1/admin.grpc.pb.h"
 #include "kappa/v1/broker.grpc.pb.h"
+#include "kappa/v1/group.grpc.pb.h"
 
 namespace kappa::broker {
+
+namespace group {
+class coordinator;
+}
 
 namespace v1 = ::kappa::v1;
 
@@ -82,6 +87,42 @@ class admin_service final : public v1::Admin::CallbackService {
 
  private:
   partition_manager& pm_;
+};
+
+// Consumer groups (api/group_*.cc): thin handlers over the coordinator
+// (broker/group/coordinator.h), which routes, serializes and answers.
+class group_service final : public v1::Group::CallbackService {
+ public:
+  group_service(partition_manager& pm, group::coordinator& c) : pm_(pm), coordinator_(c) {}
+
+  grpc::ServerUnaryReactor* FindCoordinator(grpc::CallbackServerContext* ctx,
+                                            const v1::FindCoordinatorRequest* req,
+                                            v1::FindCoordinatorResponse* resp) override;
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* ctx,
+                                      const v1::GroupHeartbeatRequest* req,
+                                      v1::GroupHeartbeatResponse* resp) override;
+  grpc::ServerUnaryReactor* CommitOffsets(grpc::CallbackServerContext* ctx,
+                                          const v1::CommitOffsetsRequest* req,
+                                          v1::CommitOffsetsResponse* resp) override;
+  grpc::ServerUnaryReactor* FetchOffsets(grpc::CallbackServerContext* ctx,
+                                         const v1::FetchOffsetsRequest* req,
+                                         v1::FetchOffsetsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListGroups(grpc::CallbackServerContext* ctx,
+                                       const v1::ListGroupsRequest* req,
+                                       v1::ListGroupsResponse* resp) override;
+  grpc::ServerUnaryReactor* DescribeGroup(grpc::CallbackServerContext* ctx,
+                                          const v1::DescribeGroupRequest* req,
+                                          v1::DescribeGroupResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteGroup(grpc::CallbackServerContext* ctx,
+                                        const v1::DeleteGroupRequest* req,
+                                        v1::DeleteGroupResponse* resp) override;
+  grpc::ServerUnaryReactor* DeleteOffsets(grpc::CallbackServerContext* ctx,
+                                          const v1::DeleteOffsetsRequest* req,
+                                          v1::DeleteOffsetsResponse* resp) override;
+
+ private:
+  partition_manager& pm_;
+  group::coordinator& coordinator_;
 };
 
 // Helpers shared by the handlers (api/common.cc).

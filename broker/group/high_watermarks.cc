@@ -1,0 +1,100 @@
+#include "broker/group/high_watermarks.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <chrono>
+
+#include "broker/partition.h"
+#include "broker/partition_manager.h"
+#include "kappa/v1/broker.grpc.pb.h"
+
+namespace kappa::broker::group {
+namespace {
+
+int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+struct high_watermarks::impl {
+  explicit impl(partition_manager& p) : pm(p) {}
+  partition_manager& pm;
+  std::mutex mu;
+  struct cached {
+    int64_t hw = -1;
+    int64_t at_ms = 0;
+  };
+  std::map<topic_partition, cached> cache;
+  std::map<std::string, std::shared_ptr<v1::Broker::Stub>> stubs;  // by client address
+
+  std::shared_ptr<v1::Broker::Stub> stub(const std::string& address) {
+    std::lock_guard lk(mu);
+    auto& s = stubs[address];
+    if (!s) {
+      s = v1::Broker::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    }
+    return s;
+  }
+};
+
+high_watermarks::high_watermarks(partition_manager& pm) : impl_(std::make_unique<impl>(pm)) {}
+high_watermarks::~high_watermarks() = default;
+
+std::map<topic_partition, int64_t> high_watermarks::lookup(
+    const std::vector<topic_partition>& partitions) {
+  std::map<topic_partition, int64_t> out;
+  std::map<std::string, std::vector<topic_partition>> ask;  // leader address -> partitions
+  const int64_t now = steady_ms();
+  for (const auto& tp : partitions) {
+    if (out.count(tp)) continue;
+    out[tp] = -1;
+    if (auto p = impl_->pm.get(tp.first, tp.second); p && p->is_leader()) {
+      out[tp] = p->high_watermark();
+      continue;
+    }
+    {
+      std::lock_guard lk(impl_->mu);
+      auto it = impl_->cache.find(tp);
+      if (it != impl_->cache.end() && now - it->second.at_ms < kCacheMs) {
+        out[tp] = it->second.hw;
+        continue;
+      }
+    }
+    const auto hint = impl_->pm.leader_of(tp.first, tp.second);
+    if (hint.id < 0 || hint.id == impl_->pm.self() || hint.address.empty()) continue;
+    ask[hint.address].push_back(tp);
+  }
+  for (const auto& [address, tps] : ask) {
+    v1::ListOffsetsRequest req;
+    std::map<std::string, v1::ListOffsetsTopic*> topics;
+    for (const auto& [t, p] : tps) {
+      auto*& lt = topics[t];
+      if (!lt) {
+        lt = req.add_topics();
+        lt->set_topic(t);
+      }
+      auto* lp = lt->add_partitions();
+      lp->set_partition(p);
+      lp->set_timestamp(-1);  // latest: the high watermark
+    }
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(kAskTimeoutMs));
+    v1::ListOffsetsResponse resp;
+    if (!impl_->stub(address)->ListOffsets(&ctx, req, &resp).ok()) continue;
+    std::lock_guard lk(impl_->mu);
+    for (const auto& t : resp.topics()) {
+      for (const auto& p : t.partitions()) {
+        if (p.error_code() != v1::NONE) continue;
+        const topic_partition tp{t.topic(), p.partition()};
+        out[tp] = p.offset();
+        impl_->cache[tp] = {p.offset(), now};
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace kappa::broker::group
