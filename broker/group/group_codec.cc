@@ -1,5 +1,8 @@
 #include "broker/group/group_codec.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <system_error>
 
 #include "kappa/internal/v1/group_records.pb.h"
@@ -83,7 +86,16 @@ void emit_group(const group_state& g, records& out) {
   }
   v.set_rebalances(g.rebalances);
   v.set_empty_since_ms(g.empty_since_ms);
-  out.push_back({group_key(g.group_id), v.SerializeAsString()});
+  // Deterministic (the target map in key order): the same state, the same
+  // bytes.
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    v.SerializeToCodedStream(&coded);
+  }
+  out.push_back({group_key(g.group_id), std::move(bytes)});
 }
 
 void emit_group_tombstone(const std::string& group_id, records& out) {

@@ -9,6 +9,11 @@
 namespace kappa::broker::group {
 namespace {
 
+// Limits on what one member may send (a regex is compiled and run for
+// every topic; a subscription is stored in every group record).
+constexpr size_t kMaxPatternBytes = 1024;
+constexpr int kMaxSubscribedTopics = 10000;
+
 v1::GroupHeartbeatResponse failure(v1::ErrorCode code, std::string message) {
   v1::GroupHeartbeatResponse r;
   r.set_error_code(code);
@@ -71,6 +76,14 @@ bool reconcile(group_state& g, member_state& m, const partition_set* owned, int6
       m.pending_revocation = std::move(still);
       changed = true;
     }
+  }
+  // Partitions it is still letting go of that its target gives back: it
+  // keeps them (nobody else can have them while they are pending here).
+  partition_set back = ps_intersect(m.pending_revocation, target);
+  if (!ps_empty(back)) {
+    m.pending_revocation = ps_minus(m.pending_revocation, back);
+    m.assigned = ps_union(m.assigned, back);
+    changed = true;
   }
   if (m.member_epoch != g.assignment_epoch || !ps_empty(m.pending_revocation) ||
       !ps_subset(m.assigned, target)) {
@@ -252,13 +265,27 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
     return left(-2);
   }
   if (epoch < -2) return failure(v1::INVALID_REQUEST, "member_epoch must be >= -2");
+  if (request.subscribed_topics_size() > kMaxSubscribedTopics) {
+    return failure(v1::INVALID_REQUEST,
+                   "more than " + std::to_string(kMaxSubscribedTopics) + " subscribed topics");
+  }
 
   // Validation common to joins and subscription changes.
   std::shared_ptr<const std::regex> re;
   auto check_pattern = [&]() -> bool {
     if (request.subscribed_pattern().empty()) return true;
+    if (request.subscribed_pattern().size() > kMaxPatternBytes) return false;
     re = compile_pattern(request.subscribed_pattern());
     return re != nullptr;
+  };
+  auto bad_pattern = [&] {
+    const std::string& p = request.subscribed_pattern();
+    if (p.size() > kMaxPatternBytes) {
+      return failure(v1::INVALID_REQUEST, "subscribed_pattern has " + std::to_string(p.size()) +
+                                              " bytes, at most " +
+                                              std::to_string(kMaxPatternBytes) + " allowed");
+    }
+    return failure(v1::INVALID_REQUEST, "subscribed_pattern \"" + p + "\" does not compile");
   };
   if (!request.assignor().empty() && !known_assignor(request.assignor())) {
     return failure(v1::UNSUPPORTED_ASSIGNOR, "unknown assignor \"" + request.assignor() + "\"");
@@ -283,8 +310,7 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
     if (rebalance == 0) rebalance = options_.default_rebalance_timeout_ms;
     if (rebalance < 0) return failure(v1::INVALID_REQUEST, "rebalance_timeout_ms must be >= 0");
     if (!check_pattern()) {
-      return failure(v1::INVALID_REQUEST, "subscribed_pattern \"" + request.subscribed_pattern() +
-                                              "\" does not compile");
+      return bad_pattern();
     }
     // A static member that left for a while (-2) is taken over unchanged.
     member_state* away = nullptr;
@@ -390,8 +416,7 @@ v1::GroupHeartbeatResponse group_shard::heartbeat(const v1::GroupHeartbeatReques
   bool changed = false;
   if (!same_subscription(m, request)) {
     if (!check_pattern()) {
-      return failure(v1::INVALID_REQUEST, "subscribed_pattern \"" + request.subscribed_pattern() +
-                                              "\" does not compile");
+      return bad_pattern();
     }
     set_subscription(m, request, re);
     new_target(*g, topics, fingerprint);

@@ -188,6 +188,7 @@ TEST_CASE("group_shard: pattern subscriptions follow topics as they appear",
   CHECK(h.describe("g").group_epoch() == settled);
   // A malformed pattern.
   CHECK(h.join("g", {}, "", "orders-(").error_code() == v1::INVALID_REQUEST);
+  CHECK(h.join("g", {}, "", std::string(2000, 'a')).error_code() == v1::INVALID_REQUEST);
   h.check_replay_matches();
 }
 

@@ -5,6 +5,7 @@
 // what the shard gave it and drops only what it was told to) never overlap;
 // a member is only ever told to revoke partitions outside its target; the
 // group settles once the chaos stops; replay reproduces the state.
+#include <cstdlib>
 #include <random>
 
 #include <catch2/catch.hpp>
@@ -71,6 +72,7 @@ class simulation {
       if (step % 250 == 249) h_->check_replay_matches();
     }
     settle();
+    if (std::getenv("KAPPA_GROUP_SIM_VERBOSE") == nullptr) return;
     WARN("coverage: joins " << stats_.joins << ", revocations " << stats_.revocations << ", slow "
                             << stats_.slow << ", lost " << stats_.lost << ", fenced "
                             << stats_.fenced << ", static rejoins " << stats_.static_rejoins
@@ -422,16 +424,27 @@ class simulation {
   int next_instance_ = 0;
 };
 
+// KAPPA_GROUP_SIM_SEED=N runs that one seed (a failure prints its seed);
+// KAPPA_GROUP_SIM_SEEDS=N runs N seeds from the first (a longer soak).
+std::vector<uint64_t> seeds(uint64_t first, uint64_t count) {
+  if (const char* one = std::getenv("KAPPA_GROUP_SIM_SEED"))
+    return {std::strtoull(one, nullptr, 10)};
+  if (const char* n = std::getenv("KAPPA_GROUP_SIM_SEEDS")) count = std::strtoull(n, nullptr, 10);
+  std::vector<uint64_t> out;
+  for (uint64_t s = first; s < first + count; ++s) out.push_back(s);
+  return out;
+}
+
 TEST_CASE("group_shard sim: no partition ever has two owners (uniform)", "[group_shard][sim]") {
-  for (uint64_t seed = 1; seed <= 6; ++seed) {
-    INFO("seed " << seed << " (rerun: this test with the loop fixed to the seed)");
+  for (uint64_t seed : seeds(1, 6)) {
+    INFO("seed " << seed << " (rerun: KAPPA_GROUP_SIM_SEED=" << seed << ")");
     simulation(seed, "uniform").run(1500);
   }
 }
 
 TEST_CASE("group_shard sim: no partition ever has two owners (range)", "[group_shard][sim]") {
-  for (uint64_t seed = 100; seed <= 102; ++seed) {
-    INFO("seed " << seed);
+  for (uint64_t seed : seeds(100, 3)) {
+    INFO("seed " << seed << " (rerun: KAPPA_GROUP_SIM_SEED=" << seed << ")");
     simulation(seed, "range").run(1500);
   }
 }

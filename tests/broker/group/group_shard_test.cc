@@ -238,3 +238,29 @@ TEST_CASE("group_shard: a new coordinator continues a reconciliation from the re
 
 }  // namespace
 }  // namespace kappa::broker::group
+
+namespace kappa::broker::group {
+namespace {
+
+TEST_CASE("group_shard: partitions being revoked that the target gives back stay",
+          "[group_shard][sticky]") {
+  testing::harness h;
+  h.topics.partitions = {{"t", 4}};
+  testing::member a{.topics = {"t"}};
+  testing::member b{.topics = {"t"}};
+  a.join(h, "g");
+  b.join(h, "g");
+  const partition_set all = a.owned;
+  // a is told to let go of two, but has not yet when b leaves again.
+  auto told = h.beat("g", a.id, a.epoch, all, {"t"});
+  REQUIRE(testing::count(testing::to_set(told.assignment())) == 2);
+  REQUIRE(h.leave("g", b.id).error_code() == v1::NONE);
+  auto back = h.beat("g", a.id, a.epoch, all, {"t"});
+  CHECK(testing::to_set(back.assignment()) == all);
+  CHECK(back.member_epoch() == h.describe("g").assignment_epoch());
+  CHECK(h.describe("g").state() == "Stable");
+  h.check_replay_matches();
+}
+
+}  // namespace
+}  // namespace kappa::broker::group
