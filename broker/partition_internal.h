@@ -24,6 +24,13 @@ struct partition::strand_holder {
 // commit (acks=all) of everything up to last_offset.
 struct partition::pending_ack {
   int64_t last_offset = 0;
+  // The leader term in which the batch was appended (or found, for a retry).
+  // The ack succeeds only if this replica still leads in that term when the
+  // offset is committed (persisted, for acks=1): a leader never overwrites
+  // its own log within a term, so the entry at last_offset is still ours. A
+  // replica that lost the lead may see the same offsets committed with the
+  // new leader's data (its own proposals may never have reached its log).
+  uint64_t term = 0;
   int64_t timeout_ms = 0;
   ack_clock::time_point deadline;
   produce_result result;

@@ -140,8 +140,8 @@ void partition::park_ack(acks_mode acks, int64_t last_offset, int64_t timeout_ms
   }
   if (timeout_ms <= 0) timeout_ms = kProduceTimeoutMsDefault;
   const uint64_t id = s_->next_ack++;
-  pending_ack p{last_offset, timeout_ms, ack_clock::now() + std::chrono::milliseconds(timeout_ms),
-                std::move(result), std::move(done)};
+  pending_ack p{last_offset, group_->term().value, timeout_ms,
+                ack_clock::now() + std::chrono::milliseconds(timeout_ms), std::move(result), std::move(done)};
   s_->deadlines.emplace(p.deadline, id);
   auto& waiting = acks == acks_mode::leader ? s_->awaiting_persist : s_->awaiting_commit;
   waiting.emplace(id, std::move(p));
@@ -151,13 +151,19 @@ void partition::park_ack(acks_mode acks, int64_t last_offset, int64_t timeout_ms
 namespace {
 
 // Completes the acks at the front of `waiting` whose last offset is below
-// `end`.
+// `end`: successfully if this replica still leads in the term the batch was
+// appended in (`leader_term`, 0 when it does not lead), else with `lost`.
 void complete_below(std::map<uint64_t, partition::pending_ack>& waiting,
-                    std::set<std::pair<ack_clock::time_point, uint64_t>>& deadlines, int64_t end) {
+                    std::set<std::pair<ack_clock::time_point, uint64_t>>& deadlines, int64_t end,
+                    uint64_t leader_term, const Status& lost) {
   while (!waiting.empty() && waiting.begin()->second.last_offset < end) {
     auto node = waiting.extract(waiting.begin());
     deadlines.erase({node.mapped().deadline, node.key()});
-    node.mapped().done(std::move(node.mapped().result));
+    if (node.mapped().term == leader_term) {
+      node.mapped().done(std::move(node.mapped().result));
+    } else {
+      node.mapped().done(produce_result{lost, -1, -1});
+    }
   }
 }
 
@@ -166,15 +172,17 @@ void complete_below(std::map<uint64_t, partition::pending_ack>& waiting,
 void partition::on_commit(int64_t hw) {
   if (retired_) return;
   advance_high_watermark(hw);
-  complete_below(s_->awaiting_commit, s_->deadlines, hw);
-  complete_below(s_->awaiting_persist, s_->deadlines, hw);
+  const uint64_t term = group_->is_leader() ? group_->term().value : 0;
+  complete_below(s_->awaiting_commit, s_->deadlines, hw, term, not_leader());
+  complete_below(s_->awaiting_persist, s_->deadlines, hw, term, not_leader());
   pending_count_.store(s_->pending(), std::memory_order_relaxed);
 }
 
 void partition::on_persisted(int64_t persisted_end) {
   if (retired_) return;
   s_->persisted_end = std::max(s_->persisted_end, persisted_end);
-  complete_below(s_->awaiting_persist, s_->deadlines, s_->persisted_end);
+  const uint64_t term = group_->is_leader() ? group_->term().value : 0;
+  complete_below(s_->awaiting_persist, s_->deadlines, s_->persisted_end, term, not_leader());
   pending_count_.store(s_->pending(), std::memory_order_relaxed);
 }
 

@@ -196,6 +196,8 @@ bool raft_group::is_leader() const {
   return impl_->node->role() == raft::role::leader;
 }
 
+raft::term_id raft_group::term() const { return impl_->node->term(); }
+
 Result<storage::append_result> raft_group::propose(std::string batch, int64_t offset_count) {
   impl& i = *impl_;
   if (i.stopped) return error(storage::errc::log_closed, "group " + i.opts.name + " is shut down");
@@ -235,7 +237,7 @@ Result<storage::append_result> raft_group::propose(std::string batch, int64_t of
   auto got = n.propose(std::move(batch), offset_count);
   if (!got.ok()) return got.status();
   KAPPA_ASSERT(got->value == base);
-  i.local_bases.push_back(base);
+  i.local_bases.emplace_back(base, n.term());
   if (!i.busy) i.process();
   return r;
 }

@@ -154,6 +154,9 @@ class raft_group : public std::enable_shared_from_this<raft_group> {
   Status change_membership(raft::config_change cc);
   Status transfer_leadership(raft::node_id to);
   bool is_leader() const;
+  // The core's current term (strand only; status().term lags it until the
+  // ready cycle ends).
+  raft::term_id term() const;
 
  private:
   struct impl;

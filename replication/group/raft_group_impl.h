@@ -82,8 +82,11 @@ struct raft_group::impl {
   std::deque<queued_control> controls;
   std::deque<raft::message> inbox;
   int ticks = 0;
-  std::deque<int64_t>
-      local_bases;  // leader proposals appended through the node, not reported by on_append
+  // Leader proposals appended through the node (base offset, term), not
+  // reported by on_append. One the node dropped (it lost the lead before
+  // the entry reached a ready; another leader's entries took the offsets)
+  // is reported by on_truncate: its promised offsets are void.
+  std::deque<std::pair<int64_t, raft::term_id>> local_bases;
 
   persisted_state written;      // what the state file holds
   raft::config committed_conf;  // the last committed membership

@@ -60,7 +60,7 @@ void raft_group::impl::drain_queue() {
       continue;
     }
     KAPPA_ASSERT(got->value == p.base);
-    local_bases.push_back(p.base);
+    local_bases.emplace_back(p.base, p.term);
   }
   while (!controls.empty()) {
     queued_control c = controls.front();
@@ -137,7 +137,7 @@ bool raft_group::impl::write_ready(raft::ready& rd, bool* wrote_entries) {
     KAPPA_ASSERT(t > written.hard.commit.value && t >= applied_end);
     if (Status s = log.truncate_suffix(t); !s.ok()) return fail_group(s), false;
     if (Status s = epochs->truncate_from(t); !s.ok()) return fail_group(s), false;
-    std::erase_if(local_bases, [t](int64_t b) { return b >= t; });
+    std::erase_if(local_bases, [t](const auto& b) { return b.first >= t; });
     spdlog::info("group {}: log truncated at offset {} to match the leader", opts.name, t);
     if (l.on_truncate) l.on_truncate(t);
   }
@@ -146,12 +146,27 @@ bool raft_group::impl::write_ready(raft::ready& rd, bool* wrote_entries) {
   std::optional<int64_t> dropped_from;
   for (const raft::entry& e : rd.entries) {
     const byte_view b = as_bytes(e.payload);
-    // Proposals the core dropped before they reached a ready leave stale bases.
-    while (!local_bases.empty() && local_bases.front() < e.base_index.value)
+    // A local proposal whose offsets now hold another entry was dropped by
+    // the core (the truncation of entries that never reached the log is
+    // silent there). The partition promised those offsets: tell it, before
+    // the new entries are reported, so it rebuilds its producer state and
+    // fails the acks still waiting for them.
+    std::optional<int64_t> lost;
+    while (!local_bases.empty() && local_bases.front().first < e.base_index.value) {
+      if (!lost) lost = local_bases.front().first;
       local_bases.pop_front();
-    const bool local =
-        !local_bases.empty() && local_bases.front() == e.base_index.value && e.term == node->term();
-    if (local) local_bases.pop_front();
+    }
+    bool local = false;
+    if (!local_bases.empty() && local_bases.front().first == e.base_index.value) {
+      local = local_bases.front().second == e.term;
+      if (!local && !lost) lost = local_bases.front().first;
+      local_bases.pop_front();
+    }
+    if (lost) {
+      spdlog::info("group {}: proposals from offset {} were replaced by the leader's entries",
+                   opts.name, *lost);
+      if (l.on_truncate) l.on_truncate(*lost);
+    }
     auto h = format::validate_batch(b, limits, format::validation_depth::header_and_crc);
     const bool valid =
         h.ok() && h->size_bytes() == b.size() && h->base_offset == e.base_index.value &&

@@ -81,6 +81,9 @@ std::string batch(std::vector<std::string> values, int64_t pid = -1, int32_t seq
 
 struct cluster {
   runtime rt{2, 1};
+  // With runtime_per_node, each replica has its own thread pools, so a test
+  // can stall one replica's fsyncs (its flusher) and nothing else.
+  std::vector<std::unique_ptr<runtime>> node_rt;
   std::unique_ptr<metrics> m;
   std::unique_ptr<storage::env> env = storage::new_mem_env(uint64_t{8} << 20);
   loop_transport net;
@@ -89,7 +92,7 @@ struct cluster {
   std::atomic<bool> stop{false};
   std::thread ticker;
 
-  explicit cluster(std::vector<int32_t> replicas) {
+  explicit cluster(std::vector<int32_t> replicas, bool runtime_per_node = false) {
     auto mm = metrics::start("");
     REQUIRE(mm.ok());
     m = std::move(mm).value();
@@ -106,7 +109,8 @@ struct cluster {
       o.self = node;
       o.replicas = replicas;
       o.preferred_leader = node == replicas.front();
-      auto p = partition::open(o, rt, *m, *env, net);
+      if (runtime_per_node) node_rt.push_back(std::make_unique<runtime>(1, 1));
+      auto p = partition::open(o, runtime_per_node ? *node_rt.back() : rt, *m, *env, net);
       REQUIRE(p.ok());
       parts.push_back(*p);
       net.add(node, *p);
@@ -125,6 +129,10 @@ struct cluster {
     for (auto& p : parts) p->stop_replication();
     rt.workers.join();
     rt.flushers.join();
+    for (auto& r : node_rt) {
+      r->workers.join();
+      r->flushers.join();
+    }
     parts.clear();
   }
 
@@ -340,4 +348,59 @@ TEST_CASE(
   auto retry = produce(*c.parts[fresh], batch({"lost"}, 5, 1), acks_mode::all);
   REQUIRE(retry.status.ok());
   CHECK(retry.base_offset > w.base_offset);
+}
+
+TEST_CASE(
+    "a stalled leader's queued append that never reached its log is not acknowledged when "
+    "the new leader's entries take its offsets",
+    "[broker][partition][raft]") {
+  // What a SIGSTOPped leader did in the fault suite: while a write of its
+  // state file was in flight, a produce queued with promised offsets; the
+  // others elected a new leader, which wrote other entries at those
+  // offsets; on resuming, the old leader proposed the queued batch (still
+  // leader in its old term), then stepped down in the same cycle and took
+  // the new leader's entries in place of it without any truncation of its
+  // log. The pending ack waited for commit of that offset and succeeded: an
+  // acknowledged record that is in no log.
+  cluster c({1, 2, 3}, /*runtime_per_node=*/true);
+  const int l = c.leader();
+  partition& old_leader = *c.parts[l];
+  REQUIRE(produce(old_leader, batch({"warm"}, 5, 0), acks_mode::all).status.ok());
+  // Stall the leader's flusher; its next lazy state-file write (about 1 s
+  // after commit moved) then holds its Raft cycle, as SIGSTOP would.
+  auto gate = std::make_shared<std::promise<void>>();
+  std::shared_future<void> opened = gate->get_future().share();
+  boost::asio::post(c.node_rt[size_t(l)]->flushers, [opened] { opened.wait(); });
+  std::this_thread::sleep_for(1500ms);
+
+  auto acked = std::make_shared<std::promise<produce_result>>();
+  auto acked_f = acked->get_future();
+  old_leader.produce(batch({"victim"}, 5, 1), acks_mode::all, /*timeout_ms=*/20000,
+                     [acked](produce_result r) { acked->set_value(r); });
+  int fresh = -1;
+  REQUIRE(wait_for([&] {
+    for (int j = 0; j < 3; ++j) {
+      if (j != l && c.parts[j]->is_leader()) fresh = j;
+    }
+    return fresh >= 0;
+  }));
+  // Entries at and past the offsets promised to "victim".
+  for (int i = 0; i < 3; ++i) REQUIRE(produce(*c.parts[fresh], batch({"other"}), acks_mode::all).status.ok());
+  gate->set_value();
+
+  REQUIRE(acked_f.wait_for(25s) == std::future_status::ready);
+  const produce_result r = acked_f.get();
+  if (r.status.ok()) {
+    // Only acceptable if "victim" really is at that offset, committed.
+    REQUIRE(wait_for([&] { return c.parts[fresh]->high_watermark() > r.base_offset; }));
+    auto view = c.parts[fresh]->read(r.base_offset, 1);  // the batch holding that offset
+    REQUIRE(view.ok());
+    const std::string bytes(reinterpret_cast<const char*>(view->batches.data()), view->batches.size());
+    INFO("acknowledged at offset " << r.base_offset);
+    CHECK(bytes.find("victim") != std::string::npos);
+  } else {
+    CHECK(r.status.code() == errc::not_leader_or_follower);
+  }
+  // The stall really deposed the leader (else the case proves nothing).
+  CHECK(wait_for([&] { return !old_leader.is_leader(); }));
 }
