@@ -4,6 +4,7 @@
 // of zombies, delete, bad group ids, and committed offsets surviving a
 // restart (replay of __consumer_offsets).
 #include <set>
+#include <sys/socket.h>
 
 #include "broker/group/group_shard.h"
 #include "kappa/v1/group.grpc.pb.h"
@@ -143,6 +144,99 @@ struct member {
     REQUIRE(r.error_code() == v1::NONE);
   }
 };
+
+// A kappad with arguments of the test's choosing (the fixture fixes
+// --metrics-listen and the node layout): several of them make a cluster.
+struct broker_proc {
+  broker_proc(std::string dir, std::vector<std::string> args) : dir_(std::move(dir)) {
+    port = kappa::test::unused_port();
+    address = "127.0.0.1:" + std::to_string(port);
+    args.insert(args.begin(), {KAPPA_BINARY_DIR "/broker/kappad", "--listen", address,
+                               "--data-dir", dir_ + "/data", "--log-level", "warn"});
+    pid_ = fork();
+    REQUIRE(pid_ >= 0);
+    if (pid_ == 0) {
+      FILE* f = std::freopen((dir_ + "/kappad.log").c_str(), "a", stdout);
+      (void)f;
+      dup2(fileno(stdout), STDERR_FILENO);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    admin = v1::Admin::NewStub(channel);
+    group = v1::Group::NewStub(channel);
+  }
+  ~broker_proc() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  void wait_ready() {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (std::chrono::steady_clock::now() < deadline) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + 1s);
+      v1::DescribeClusterResponse r;
+      if (admin->DescribeCluster(&ctx, {}, &r).ok()) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    FAIL("kappad at " << address << " did not answer within 30 s");
+  }
+
+  std::string dir_;
+  pid_t pid_ = -1;
+  int port = 0;
+  std::string address;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<v1::Admin::Stub> admin;
+  std::unique_ptr<v1::Group::Stub> group;
+};
+
+struct temp_dir {
+  temp_dir() {
+    char tmpl[] = "/tmp/kappa_group_e2e_XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    path = tmpl;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::string sub(const std::string& name) const {
+    std::filesystem::create_directories(path + "/" + name);
+    return path + "/" + name;
+  }
+  std::string path;
+};
+
+// GET /metrics on 127.0.0.1:port ("" when it cannot be read).
+std::string scrape(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(uint16_t(port));
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const std::string req = "GET /metrics HTTP/1.0\r\nHost: localhost\r\n\r\n";
+    if (::send(fd, req.data(), req.size(), 0) == ssize_t(req.size())) {
+      char buf[4096];
+      for (int i = 0; i < 10000; ++i) {
+        const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        out.append(buf, size_t(n));
+      }
+    }
+  }
+  ::close(fd);
+  return out;
+}
 
 }  // namespace
 
@@ -348,6 +442,103 @@ TEST_CASE("committed offsets survive a restart (the coordinator replays __consum
   auto d = describe(*g, "keeper");
   REQUIRE(d.error_code() == v1::NONE);
   CHECK(d.state() == "Empty");
+}
+
+TEST_CASE("the coordinator exports lag, committed offsets, state and members", "[e2e][group]") {
+  temp_dir dir;
+  const int metrics_port = kappa::test::unused_port();
+  broker_proc k(dir.sub("b"), {"--metrics-listen", "127.0.0.1:" + std::to_string(metrics_port),
+                                "--offsets-topic-partitions", "2"});
+  k.wait_ready();
+  {
+    grpc::ClientContext ctx;
+    v1::CreateTopicsRequest req;
+    auto* t = req.add_topics();
+    t->set_name("m");
+    t->set_partitions(1);
+    v1::CreateTopicsResponse resp;
+    REQUIRE(k.admin->CreateTopics(with_deadline(ctx), req, &resp).ok());
+    REQUIRE(resp.results(0).error_code() == v1::NONE);
+  }
+  auto& g = *k.group;
+  REQUIRE(find_coordinator(g, "watched").error_code() == v1::NONE);
+  member m{"watched", "m"};
+  for (int i = 0; i < 20 && m.owned.empty(); ++i) m.beat(g);
+  REQUIRE(m.owned == std::set<int32_t>{0});
+  REQUIRE(commit(g, "watched", m.id, m.epoch, "m", 0, 0).error_code() == v1::NONE);
+  // Lag = high watermark - 0 (the first leader term's control batch at least).
+  std::string text;
+  const auto deadline = std::chrono::steady_clock::now() + 15s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    text = scrape(metrics_port);
+    if (text.find("kappa_group_lag{") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(text.substr(0, 4000));
+  CHECK(text.find("kappa_group_committed_offset{group=\"watched\",partition=\"0\",topic=\"m\"} 0") !=
+        std::string::npos);
+  CHECK(text.find("kappa_group_lag{group=\"watched\",partition=\"0\",topic=\"m\"}") !=
+        std::string::npos);
+  CHECK(text.find("kappa_group_members{group=\"watched\"} 1") != std::string::npos);
+  CHECK(text.find("kappa_group_state{group=\"watched\",state=") != std::string::npos);
+  CHECK(text.find("kappa_group_rebalances_total{group=\"watched\"}") != std::string::npos);
+  CHECK(text.find("kappa_group_commit_latency_seconds_count 1") != std::string::npos);
+}
+
+TEST_CASE("in a three-broker cluster a non-coordinator answers NOT_COORDINATOR with the address",
+          "[e2e][group]") {
+  temp_dir dir;
+  std::vector<int> internal;
+  std::string voters;
+  for (int id = 1; id <= 3; ++id) {
+    internal.push_back(kappa::test::unused_port());
+    voters += (id > 1 ? "," : "") + std::to_string(id) + "@127.0.0.1:" + std::to_string(internal.back());
+  }
+  std::vector<std::unique_ptr<broker_proc>> brokers;
+  for (int id = 1; id <= 3; ++id) {
+    brokers.push_back(std::make_unique<broker_proc>(
+        dir.sub("b" + std::to_string(id)),
+        std::vector<std::string>{"--node-id", std::to_string(id), "--internal-listen",
+                                 "127.0.0.1:" + std::to_string(internal[size_t(id - 1)]),
+                                 "--controller-voters", voters, "--metrics-listen", "",
+                                 "--offsets-topic-partitions", "6"}));
+  }
+  for (auto& b : brokers) b->wait_ready();
+  // Wait (bounded) until all three are live, so the topic gets 3 replicas.
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  for (;;) {
+    grpc::ClientContext ctx;
+    v1::DescribeClusterResponse r;
+    REQUIRE(brokers[0]->admin->DescribeCluster(with_deadline(ctx), {}, &r).ok());
+    int live = 0;
+    for (const auto& b : r.brokers()) live += b.alive() ? 1 : 0;
+    if (live == 3) break;
+    REQUIRE(std::chrono::steady_clock::now() < deadline);
+    std::this_thread::sleep_for(100ms);
+  }
+  auto f = find_coordinator(*brokers[1]->group, "spread");
+  INFO(f.error_message());
+  REQUIRE(f.error_code() == v1::NONE);
+  REQUIRE(f.coordinator_id() >= 1);
+  REQUIRE(f.coordinator_id() <= 3);
+  const int coord = f.coordinator_id();
+  CHECK(f.coordinator_address() == brokers[size_t(coord - 1)]->address);
+  // Every broker names the same coordinator.
+  for (auto& b : brokers) CHECK(find_coordinator(*b->group, "spread").coordinator_id() == coord);
+
+  const int other = coord % 3 + 1;
+  v1::GroupHeartbeatRequest req;
+  req.set_group_id("spread");
+  req.add_subscribed_topics("nothing-yet");
+  auto wrong = heartbeat(*brokers[size_t(other - 1)]->group, req);
+  CHECK(wrong.error_code() == v1::NOT_COORDINATOR);
+  CHECK(wrong.coordinator().coordinator_id() == coord);
+  CHECK(wrong.coordinator().coordinator_address() == brokers[size_t(coord - 1)]->address);
+
+  auto right = heartbeat(*brokers[size_t(coord - 1)]->group, req);
+  INFO(right.error_message());
+  CHECK(right.error_code() == v1::NONE);
+  CHECK(!right.member_id().empty());
 }
 
 }  // namespace kappa::e2e
