@@ -3,10 +3,12 @@
 // group_codec writes into GroupMetadataValue / OffsetCommitValue; the
 // fields marked "volatile" are rebuilt by loaded() and never written.
 //
-// Invariants (checked by check_invariants() in tests through describe()):
+// Invariants (the seeded simulation in tests/broker/group checks them from
+// describe() and from what simulated members own):
 // - a partition is in at most one member's `assigned ∪ pending_revocation`;
-// - `assigned ∩ pending_revocation = ∅` for every member;
-// - target keys ⊆ members keys; assignment_epoch <= group_epoch.
+// - `assigned ∩ pending_revocation = ∅` for every member, and
+//   `pending_revocation ∩ target = ∅` after each reconciliation step;
+// - target keys = members keys; assignment_epoch <= group_epoch.
 #pragma once
 
 #include <cstdint>
