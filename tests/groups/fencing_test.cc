@@ -67,6 +67,11 @@ TEST_CASE("a zombie's commit is rejected after its session expired and it rejoin
   std::string last;
   auto alone = wait_group_stable(*env.admin, group, 1, kPartitions, 20000, &last);
   if (!alone) env.fail("the survivor did not take every partition within 20 s; last seen: " + last, histories(all));
+  // The survivor's own log shows it took them (its on_assigned ran) before
+  // the zombie wakes up.
+  if (!wait_until([&] { return owned_at_end(survivor->log()).size() == size_t(kPartitions); }, 10000)) {
+    env.fail("the survivor's log does not show every partition", histories(all));
+  }
   const int64_t resumed_at = zombie->resume();
 
   // Its first commit completed after SIGCONT fails with a fencing error.

@@ -43,6 +43,43 @@ class group_env {
 
   std::string bootstrap() const { return cluster.bootstrap(); }
 
+  // Waits until every broker itself describes every broker alive. A broker
+  // sizes __consumer_offsets from its own view of the live brokers when the
+  // first FindCoordinator reaches it: with a stale view (2 of 3 live) the
+  // topic gets 2 replicas and the loss of one broker stops the group.
+  void wait_all_live(int64_t timeout_ms = 20000) {
+    const int n = cluster.size();
+    for (int id = 1; id <= n; ++id) {
+      auto a = kappa::admin::create(client_config_for(cluster.client_address(id)));
+      if (!a.ok()) fail("admin: " + a.status().message(), {});
+      std::string last;
+      const bool ok = wait_until(
+          [&] {
+            auto d = a.value()->describe_cluster();
+            if (!d.ok()) {
+              last = d.status().message();
+              return false;
+            }
+            int alive = 0;
+            for (const auto& b : d.value().brokers) alive += b.alive ? 1 : 0;
+            last = std::to_string(alive) + " alive";
+            return alive == n;
+          },
+          timeout_ms);
+      if (!ok) fail("broker " + std::to_string(id) + " does not see every broker alive: " + last, {});
+    }
+  }
+
+  // The replica count of every __consumer_offsets partition (created by the
+  // first FindCoordinator, e.g. a describe_group).
+  std::vector<size_t> offsets_topic_replicas() {
+    std::vector<size_t> out;
+    auto d = admin->describe_topics({"__consumer_offsets"}, /*include_internal=*/true);
+    if (!d.ok() || d.value().size() != 1) return out;
+    for (const auto& p : d.value()[0].partitions) out.push_back(p.replicas.size());
+    return out;
+  }
+
   std::unique_ptr<member_process> member(member_spec spec) {
     return std::make_unique<member_process>(members_dir, bootstrap(), std::move(spec));
   }
