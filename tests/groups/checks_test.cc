@@ -71,7 +71,7 @@ TEST_CASE("two owners at once are caught", "[groups][checks]") {
   CHECK(check_single_owner(iv).size() == 1);
 }
 
-TEST_CASE("a killed member owns until its kill, not until the end", "[groups][checks]") {
+TEST_CASE("a killed member owns until its kill and not until the end", "[groups][checks]") {
   std::vector<member_history> members = {
       history("a", "ASSIGNED 10 t:0@0\nR 11 t 0 0\n", /*killed_at=*/15),
       history("b", "ASSIGNED 20 t:0@0\nR 21 t 0 0\n"),

@@ -83,7 +83,7 @@ TEST_CASE("each partition has at most one owner while members join and leave and
   CHECK(producer.failed() == 0);
 }
 
-TEST_CASE("commit after processing skips nothing across rebalances; duplicates only uncommitted",
+TEST_CASE("commit after processing skips nothing across rebalances and repeats only uncommitted records",
           "[groups][process]") {
   group_env env(1);
   const std::string topic = "delivery", group = "g-delivery";
