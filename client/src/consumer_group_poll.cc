@@ -82,6 +82,7 @@ Status consumer::impl::reconcile_group(consumer& self) {
     run_callback(self, /*lost_not_revoked=*/true, /*assigned=*/false, owned);
     {
       std::lock_guard lock(mu_);
+      if (group_ != g || closed_) return Status();
       remove_partitions_locked(owned);
     }
     owned.clear();
@@ -123,6 +124,8 @@ Status consumer::impl::reconcile_group(consumer& self) {
     run_callback(self, false, false, revoked);
     {
       std::lock_guard lock(mu_);
+      // The callback unsubscribed or closed: leave_group took everything.
+      if (group_ != g || closed_) return Status();
       remove_partitions_locked(revoked);
     }
     for (const auto& tp : revoked) owned.erase(tp);
@@ -143,6 +146,7 @@ Status consumer::impl::reconcile_group(consumer& self) {
   }
   {
     std::lock_guard lock(mu_);
+    if (group_ != g || closed_) return Status();
     for (const auto& tp : added) {
       partition_state& s = parts_[tp];
       s.held = true;
@@ -159,6 +163,7 @@ Status consumer::impl::reconcile_group(consumer& self) {
   run_callback(self, false, true, added);
   {
     std::lock_guard lock(mu_);
+    if (group_ != g || closed_) return Status();
     for (const auto& tp : added) {
       auto it = parts_.find(tp);
       if (it != parts_.end()) it->second.held = false;
@@ -171,12 +176,15 @@ Status consumer::impl::reconcile_group(consumer& self) {
 }
 
 void consumer::impl::leave_group(consumer& self) {
-  std::shared_ptr<client::group_member> g = group();
-  if (!g) return;
+  std::shared_ptr<client::group_member> g;
   std::set<topic_partition> owned;
   std::map<topic_partition, int64_t> positions;
   {
     std::lock_guard lock(mu_);
+    // unsubscribe()/close() from the on_revoked this runs: already leaving.
+    if (!group_ || leaving_) return;
+    leaving_ = true;
+    g = group_;
     for (const auto& [tp, s] : parts_) owned.insert(tp);
     positions = positions_locked(nullptr);
   }
@@ -195,6 +203,7 @@ void consumer::impl::leave_group(consumer& self) {
     group_.reset();
     listener_ = {};
     group_dirty_ = false;
+    leaving_ = false;
   }
   (void)g->leave(deadline);
   // `g` is the last reference: the member's threads are joined here,

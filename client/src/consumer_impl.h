@@ -186,6 +186,7 @@ struct consumer::impl {
   rebalance_listener listener_;     // under mu_; copied before a callback runs
   bool group_dirty_ = true;         // the member has news for poll()
   bool manual_ = false;             // assign() gave partitions: no subscribe()
+  bool leaving_ = false;            // leave_group() is under way
   uint64_t seen_fence_generation_ = 0;  // poll thread only
   int64_t next_auto_commit_ms_ = 0;     // poll thread only
   std::atomic<std::thread::id> poll_thread_{};  // inside poll(), for close() from a callback

@@ -431,6 +431,40 @@ TEST_CASE("a heartbeat error that retrying cannot fix is returned by poll()", "[
   c->close();
 }
 
+TEST_CASE("a callback may unsubscribe or close the consumer", "[client][group]") {
+  fake_group_coordinator fake(make_state());
+  fake.groups.join_target = all4;
+  const bool close_it = GENERATE(false, true);
+  auto c = make_consumer(config_for(fake, false));
+  int revoked_calls = 0;
+  kappa::rebalance_listener listener;
+  listener.on_revoked = [&](kappa::consumer& self, const std::vector<topic_partition>&) {
+    if (++revoked_calls > 1) return;  // the leave's own on_revoked
+    if (close_it) {
+      self.close();
+    } else {
+      CHECK(self.unsubscribe().ok());
+    }
+  };
+  REQUIRE(c->subscribe({"t"}, "g", listener).ok());
+  REQUIRE(poll_until(*c, count_is(40)).size() == 40);
+  fake.groups.set_target(c->member_id(), {t0});
+  for (int i = 0; i < 100 && revoked_calls == 0; ++i) {
+    auto polled = c->poll(20);
+    if (close_it && !polled.ok()) {
+      CHECK(polled.status().code() == make_error_code(kappa::client_errc::closed));
+      break;
+    }
+    REQUIRE(polled.ok());
+  }
+  CHECK(revoked_calls == 2);
+  CHECK(c->assignment().empty());
+  CHECK(c->member_id().empty());
+  CHECK(of(fake.groups.events(), group_event::kind::leave).size() == 1);
+  auto after = c->poll(10);
+  CHECK(after.ok() == !close_it);
+}
+
 TEST_CASE("group misuse fails with invalid_argument", "[client][group]") {
   fake_group_coordinator fake(make_state());
   const auto invalid = make_error_code(kappa::client_errc::invalid_argument);
