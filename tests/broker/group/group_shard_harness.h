@@ -158,8 +158,11 @@ struct harness {
   }
 
   // A new shard rebuilt from every record emitted so far.
-  std::unique_ptr<group_shard> replayed() const {
-    auto s = std::make_unique<group_shard>(options);
+  // id_seed: the new shard's member-id seed (0: the same as this one's).
+  std::unique_ptr<group_shard> replayed(uint64_t id_seed = 0) const {
+    shard_options o = options;
+    if (id_seed != 0) o.id_seed = id_seed;
+    auto s = std::make_unique<group_shard>(o);
     for (const auto& rec : log) {
       std::optional<std::string_view> v;
       if (rec.value) v = std::string_view(*rec.value);

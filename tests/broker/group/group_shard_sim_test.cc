@@ -78,12 +78,12 @@ class simulation {
                             << stats_.fenced << ", static rejoins " << stats_.static_rejoins
                             << ", unreleased " << stats_.unreleased << ", commits "
                             << stats_.commits << ", max owned " << stats_.max_owned << ", log "
-                            << h_->log.size());
+                            << h_->log.size() << ", failovers " << stats_.failovers);
   }
 
   struct coverage {
-    int joins = 0, revocations = 0, slow = 0, lost = 0, fenced = 0, static_rejoins = 0,
-        unreleased = 0, commits = 0;
+    int joins = 0, failovers = 0, revocations = 0, slow = 0, lost = 0, fenced = 0,
+        static_rejoins = 0, unreleased = 0, commits = 0;
     size_t max_owned = 0;
   } stats_;
 
@@ -99,7 +99,12 @@ class simulation {
 
   void chaos_step() {
     int64_t roll = pick(0, 99);
-    if (roll < 8) {
+    if (roll < 1) {
+      // The coordinator moves: a new shard rebuilt from the records (its
+      // member ids from another seed, as another broker's would be).
+      h_->shard = h_->replayed(pick(1, INT64_MAX));
+      ++stats_.failovers;
+    } else if (roll < 8) {
       start_member();
     } else if (roll < 55) {
       if (auto* m = random_running()) heartbeat(*m, /*may_lose=*/true);
