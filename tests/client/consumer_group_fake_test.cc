@@ -465,6 +465,48 @@ TEST_CASE("a callback may unsubscribe or close the consumer", "[client][group]")
   CHECK(after.ok() == !close_it);
 }
 
+TEST_CASE("auto-commit runs from poll() on its interval", "[client][group]") {
+  fake_group_coordinator fake(make_state());
+  fake.groups.join_target = all4;
+  auto config = config_for(fake, true);
+  config.auto_commit_interval_ms = 200;
+  auto c = make_consumer(config);
+  REQUIRE(c->subscribe({"t"}, "g").ok());
+  REQUIRE(poll_until(*c, count_is(40)).size() == 40);
+  poll_until(*c, [](const auto&) { return false; }, 700);
+  const auto commits = of(fake.groups.events(), group_event::kind::commit);
+  CHECK(commits.size() >= 2);
+  CHECK(commits.size() <= 5);
+  for (const auto& tp : all4) CHECK(fake.groups.committed("g", tp) == 10);
+  // Not polling: no auto-commit (it runs from poll()).
+  const size_t before = of(fake.groups.events(), group_event::kind::commit).size();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));
+  CHECK(of(fake.groups.events(), group_event::kind::commit).size() == before);
+  c->close();
+}
+
+TEST_CASE("the subscription goes in full on each heartbeat; a new one goes at once", "[client][group]") {
+  fake_group_coordinator fake(make_state());
+  fake.groups.heartbeat_interval_ms = 5000;
+  fake.groups.join_target = all4;
+  auto c = make_consumer(config_for(fake, false));
+  REQUIRE(c->subscribe_pattern("t.*", "g").ok());
+  poll_until(*c, [&](const auto&) { return c->assignment().size() == 4; });
+  REQUIRE(c->assignment().size() == 4);
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(c->subscribe({"t", "u"}, "g").ok());
+  bool sent = false;
+  while (!sent && std::chrono::steady_clock::now() - start < std::chrono::seconds(2)) {
+    for (const auto& e : of(fake.groups.events(), group_event::kind::heartbeat)) sent |= e.label == "topics:t,u";
+    if (!sent) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(sent);  // long before the 5 s interval
+  const auto heartbeats = of(fake.groups.events(), group_event::kind::heartbeat);
+  REQUIRE(!heartbeats.empty());
+  CHECK(heartbeats.front().label == "pattern:t.*");
+  c->close();
+}
+
 TEST_CASE("group misuse fails with invalid_argument", "[client][group]") {
   fake_group_coordinator fake(make_state());
   const auto invalid = make_error_code(kappa::client_errc::invalid_argument);

@@ -44,7 +44,9 @@ struct group_event {
   int32_t member_epoch = 0;         // as sent
   tp_set partitions;                // owned (heartbeat), committed (commit), the callback's
   std::map<topic_partition, int64_t> offsets;  // commit
-  std::string label;                // callback: "assigned", "revoked", "lost"
+  // callback: "assigned", "revoked", "lost"; heartbeat: the subscription
+  // ("topics:a,b" or "pattern:REGEX")
+  std::string label;
   std::chrono::steady_clock::time_point at = std::chrono::steady_clock::now();
 };
 
@@ -110,6 +112,12 @@ class fake_group_state {
     e.member_epoch = q.member_epoch();
     for (const auto& t : q.owned()) {
       for (int32_t p : t.partitions()) e.partitions.insert({t.topic(), p});
+    }
+    if (!q.subscribed_pattern().empty()) {
+      e.label = "pattern:" + q.subscribed_pattern();
+    } else {
+      e.label = "topics:";
+      for (int i = 0; i < q.subscribed_topics_size(); ++i) e.label += (i ? "," : "") + q.subscribed_topics(i);
     }
     if (q.member_epoch() < 0) {
       e.what = group_event::kind::leave;
