@@ -200,3 +200,41 @@ TEST_CASE("group_shard: a damaged record is an error and the rest still replays"
 
 }  // namespace
 }  // namespace kappa::broker::group
+
+namespace kappa::broker::group {
+namespace {
+
+TEST_CASE("group_shard: fetch_offsets returns what was committed, all or by partition",
+          "[group_shard]") {
+  harness h;
+  h.topics.partitions = {{"a", 2}, {"b", 1}};
+  REQUIRE(h.commit("g", "", -1, "b", 0, 30, "from b").error_code() == v1::NONE);
+  REQUIRE(h.commit("g", "", -1, "a", 1, 11).error_code() == v1::NONE);
+  v1::FetchOffsetsRequest all;
+  all.set_group_id("g");
+  auto r = h.shard->fetch_offsets(all);
+  REQUIRE(r.topics_size() == 2);
+  CHECK(r.topics(0).topic() == "a");
+  REQUIRE(r.topics(0).partitions_size() == 1);
+  CHECK(r.topics(0).partitions(0).partition() == 1);
+  CHECK(r.topics(0).partitions(0).offset() == 11);
+  CHECK(r.topics(0).partitions(0).leader_epoch() == 3);
+  CHECK(r.topics(0).partitions(0).commit_timestamp_ms() == h.wall_ms);
+  CHECK(r.topics(1).partitions(0).metadata() == "from b");
+  v1::FetchOffsetsRequest some;
+  some.set_group_id("g");
+  auto* t = some.add_partitions();
+  t->set_topic("a");
+  t->add_partitions(0);
+  t->add_partitions(1);
+  auto s = h.shard->fetch_offsets(some);
+  REQUIRE(s.topics(0).partitions_size() == 2);
+  CHECK(s.topics(0).partitions(0).offset() == -1);
+  CHECK(s.topics(0).partitions(0).error_code() == v1::NONE);
+  CHECK(s.topics(0).partitions(1).offset() == 11);
+  v1::FetchOffsetsRequest none;
+  CHECK(h.shard->fetch_offsets(none).error_code() == v1::INVALID_GROUP_ID);
+}
+
+}  // namespace
+}  // namespace kappa::broker::group
