@@ -219,11 +219,13 @@ TEST_CASE("group_shard: a new coordinator continues a reconciliation from the re
   // Failover: the new coordinator rebuilds from the records; sessions restart
   // at loaded().
   h.advance(9000);
+  const int32_t epoch = h.describe("g").group_epoch();
   h.shard = h.replayed();
   h.check_replay_matches();
   h.advance(5000);
   h.tick();
   REQUIRE(h.describe("g").members_size() == 2);
+  CHECK(h.describe("g").group_epoch() == epoch);  // same topics: no rebalance
   CHECK(h.committed("g", "t", 0) == 5);
   testing::converge(h, "g", {&a, &b});
   CHECK(h.describe("g").state() == "Stable");
