@@ -9,7 +9,8 @@ namespace kappa::client {
 
 namespace {
 
-std::set<topic_partition> to_set(const google::protobuf::RepeatedPtrField<v1::TopicPartitions>& list) {
+std::set<topic_partition> to_set(
+    const google::protobuf::RepeatedPtrField<v1::TopicPartitions>& list) {
   std::set<topic_partition> out;
   for (const auto& t : list) {
     for (int32_t p : t.partitions()) out.insert({t.topic(), p});
@@ -36,9 +37,9 @@ bool fenced(const Status& st) {
 
 }  // namespace
 
-group_member::group_member(connection_pool& pool, metadata_cache& metadata, const consumer_config& config,
-                           std::string group_id, group_subscription subscription,
-                           std::function<void()> on_change)
+group_member::group_member(connection_pool& pool, metadata_cache& metadata,
+                           const consumer_config& config, std::string group_id,
+                           group_subscription subscription, std::function<void()> on_change)
     : config_(config),
       route_(pool, metadata, std::move(group_id)),
       on_change_(std::move(on_change)),
@@ -58,7 +59,8 @@ group_member::~group_member() {
   if (commit_thread_.joinable()) commit_thread_.join();
   dropped.swap(commits_);
   for (auto& c : dropped) {
-    if (c.done) c.done(client_error(client_errc::closed, "commit: the consumer closed before it was sent"));
+    if (c.done)
+      c.done(client_error(client_errc::closed, "commit: the consumer closed before it was sent"));
   }
 }
 
@@ -133,13 +135,14 @@ void group_member::run_heartbeats() {
 
     // Bounded well inside the session so a slow coordinator costs retries,
     // not the membership; the route retries coordinator moves meanwhile.
-    const int64_t budget = std::clamp<int64_t>(config_.session_timeout_ms / 2, 1,
-                                               config_.client.request_timeout_ms);
+    const int64_t budget =
+        std::clamp<int64_t>(config_.session_timeout_ms / 2, 1, config_.client.request_timeout_ms);
     v1::GroupHeartbeatResponse response;
-    Status st = route_.call("heartbeat of group '" + route_.group_id() + "'", response, now_ms() + budget,
-                            [&](v1::Group::Stub* stub, grpc::ClientContext* context, v1::GroupHeartbeatResponse* r) {
-                              return stub->Heartbeat(context, request, r);
-                            });
+    Status st = route_.call(
+        "heartbeat of group '" + route_.group_id() + "'", response, now_ms() + budget,
+        [&](v1::Group::Stub* stub, grpc::ClientContext* context, v1::GroupHeartbeatResponse* r) {
+          return stub->Heartbeat(context, request, r);
+        });
     bool notify = false;
     lock.lock();
     if (generation != fence_generation_) continue;  // cannot happen: only this thread fences
@@ -148,7 +151,8 @@ void group_member::run_heartbeats() {
       if (!response.member_id().empty()) member_id_ = response.member_id();
       member_epoch_ = response.member_epoch();
       epoch_cv_.notify_all();
-      if (response.heartbeat_interval_ms() > 0) heartbeat_interval_ms_ = response.heartbeat_interval_ms();
+      if (response.heartbeat_interval_ms() > 0)
+        heartbeat_interval_ms_ = response.heartbeat_interval_ms();
       std::set<topic_partition> target = to_set(response.assignment());
       if (!has_assignment_ || target != target_) notify = true;
       has_assignment_ = true;
@@ -210,23 +214,26 @@ Status group_member::leave(int64_t deadline_ms) {
     owned_.clear();
   }
   v1::GroupHeartbeatResponse response;
-  return route_.call("leave group '" + route_.group_id() + "'", response, deadline_ms,
-                     [&](v1::Group::Stub* stub, grpc::ClientContext* context, v1::GroupHeartbeatResponse* r) {
-                       return stub->Heartbeat(context, request, r);
-                     });
+  return route_.call(
+      "leave group '" + route_.group_id() + "'", response, deadline_ms,
+      [&](v1::Group::Stub* stub, grpc::ClientContext* context, v1::GroupHeartbeatResponse* r) {
+        return stub->Heartbeat(context, request, r);
+      });
 }
 
 // ---- commits ----
 
-Status group_member::send_commit(const std::map<topic_partition, int64_t>& offsets, int64_t deadline_ms) {
+Status group_member::send_commit(const std::map<topic_partition, int64_t>& offsets,
+                                 int64_t deadline_ms) {
   if (offsets.empty()) return Status();
   v1::CommitOffsetsRequest request;
   request.set_group_id(route_.group_id());
   {
     std::lock_guard lock(mu_);
     if (member_id_.empty() || member_epoch_ <= 0) {
-      return client_error(client_errc::unknown_member_id,
-                          "commit to group '" + route_.group_id() + "': not a member (joining or fenced)");
+      return client_error(
+          client_errc::unknown_member_id,
+          "commit to group '" + route_.group_id() + "': not a member (joining or fenced)");
     }
     request.set_member_id(member_id_);
     request.set_member_epoch(member_epoch_);
@@ -247,10 +254,11 @@ Status group_member::send_commit(const std::map<topic_partition, int64_t>& offse
   // commit travels: STALE_MEMBER_EPOCH then only means "resend with the
   // new one", as long as it is the same member. Bounded.
   for (int attempt = 0;; ++attempt) {
-    Status st = route_.call("commit offsets of group '" + route_.group_id() + "'", response, deadline_ms,
-                            [&](v1::Group::Stub* stub, grpc::ClientContext* context, v1::CommitOffsetsResponse* r) {
-                              return stub->CommitOffsets(context, request, r);
-                            });
+    Status st = route_.call(
+        "commit offsets of group '" + route_.group_id() + "'", response, deadline_ms,
+        [&](v1::Group::Stub* stub, grpc::ClientContext* context, v1::CommitOffsetsResponse* r) {
+          return stub->CommitOffsets(context, request, r);
+        });
     if (st.ok()) break;
     if (st.code() != make_error_code(client_errc::stale_member_epoch) || attempt >= 3) return st;
     std::unique_lock lock(mu_);
@@ -258,10 +266,13 @@ Status group_member::send_commit(const std::map<topic_partition, int64_t>& offse
     // now and wait for it (bounded by the commit's deadline).
     heartbeat_now_ = true;
     heartbeat_cv_.notify_all();
-    epoch_cv_.wait_for(lock, std::chrono::milliseconds(std::max<int64_t>(0, deadline_ms - now_ms())), [&] {
-      return stop_heartbeats_ || member_id_ != request.member_id() || member_epoch_ != request.member_epoch();
-    });
-    if (member_id_ != request.member_id() || member_epoch_ <= 0 || member_epoch_ == request.member_epoch()) {
+    epoch_cv_.wait_for(
+        lock, std::chrono::milliseconds(std::max<int64_t>(0, deadline_ms - now_ms())), [&] {
+          return stop_heartbeats_ || member_id_ != request.member_id() ||
+                 member_epoch_ != request.member_epoch();
+        });
+    if (member_id_ != request.member_id() || member_epoch_ <= 0 ||
+        member_epoch_ == request.member_epoch()) {
       return st;
     }
     request.set_member_epoch(member_epoch_);
@@ -286,7 +297,8 @@ void group_member::run_commits() {
     commits_.pop_front();
     committing_ = true;
     lock.unlock();
-    const int64_t deadline = c.deadline_ms > 0 ? c.deadline_ms : now_ms() + config_.client.request_timeout_ms;
+    const int64_t deadline =
+        c.deadline_ms > 0 ? c.deadline_ms : now_ms() + config_.client.request_timeout_ms;
     Status st = send_commit(c.offsets, deadline);
     if (c.done) c.done(st);
     lock.lock();
@@ -301,8 +313,8 @@ Status group_member::commit(std::map<topic_partition, int64_t> offsets, int64_t 
   {
     std::lock_guard lock(commit_mu_);
     if (stop_commits_) return client_error(client_errc::closed, "commit: the consumer is closed");
-    commits_.push_back({std::move(offsets), [promise](Status st) { promise->set_value(std::move(st)); },
-                        deadline_ms});
+    commits_.push_back({std::move(offsets),
+                        [promise](Status st) { promise->set_value(std::move(st)); }, deadline_ms});
   }
   commit_cv_.notify_all();
   // The committer answers every queued commit by its deadline (or at
@@ -310,7 +322,8 @@ Status group_member::commit(std::map<topic_partition, int64_t> offsets, int64_t 
   return result.get();
 }
 
-void group_member::commit_async(std::map<topic_partition, int64_t> offsets, std::function<void(Status)> done) {
+void group_member::commit_async(std::map<topic_partition, int64_t> offsets,
+                                std::function<void(Status)> done) {
   {
     std::lock_guard lock(commit_mu_);
     if (!stop_commits_) {
@@ -334,16 +347,19 @@ Result<std::map<topic_partition, committed_offset>> group_member::fetch_offsets(
   if (partitions.empty()) return out;
   v1::FetchOffsetsRequest request;
   request.set_group_id(route_.group_id());
-  add_partitions(std::set<topic_partition>(partitions.begin(), partitions.end()), request.mutable_partitions());
+  add_partitions(std::set<topic_partition>(partitions.begin(), partitions.end()),
+                 request.mutable_partitions());
   v1::FetchOffsetsResponse response;
-  KAPPA_RETURN_IF_ERROR(route_.call("fetch offsets of group '" + route_.group_id() + "'", response, deadline_ms,
-                                    [&](v1::Group::Stub* stub, grpc::ClientContext* context, v1::FetchOffsetsResponse* r) {
-                                      return stub->FetchOffsets(context, request, r);
-                                    }));
+  KAPPA_RETURN_IF_ERROR(route_.call(
+      "fetch offsets of group '" + route_.group_id() + "'", response, deadline_ms,
+      [&](v1::Group::Stub* stub, grpc::ClientContext* context, v1::FetchOffsetsResponse* r) {
+        return stub->FetchOffsets(context, request, r);
+      }));
   for (const auto& t : response.topics()) {
     for (const auto& p : t.partitions()) {
       if (p.error_code() != v1::NONE) {
-        return from_code(p.error_code(), "", "fetch offset of " + t.topic() + "-" + std::to_string(p.partition()));
+        return from_code(p.error_code(), "",
+                         "fetch offset of " + t.topic() + "-" + std::to_string(p.partition()));
       }
       committed_offset c;
       c.offset = p.offset();

@@ -53,7 +53,8 @@ struct group_subscription {
 class group_member {
  public:
   group_member(connection_pool& pool, metadata_cache& metadata, const consumer_config& config,
-               std::string group_id, group_subscription subscription, std::function<void()> on_change);
+               std::string group_id, group_subscription subscription,
+               std::function<void()> on_change);
   ~group_member();
   group_member(const group_member&) = delete;
   group_member& operator=(const group_member&) = delete;

@@ -12,9 +12,10 @@ using client::now_ms;
 
 namespace {
 
-Status subscribe_impl(consumer::impl& im, client::group_subscription subscription, const std::string& group_id,
-                      rebalance_listener listener) {
-  if (group_id.empty()) return client_error(client_errc::invalid_argument, "subscribe: empty group id");
+Status subscribe_impl(consumer::impl& im, client::group_subscription subscription,
+                      const std::string& group_id, rebalance_listener listener) {
+  if (group_id.empty())
+    return client_error(client_errc::invalid_argument, "subscribe: empty group id");
   std::shared_ptr<client::group_member> existing;
   {
     std::lock_guard lock(im.mu_);
@@ -24,14 +25,15 @@ Status subscribe_impl(consumer::impl& im, client::group_subscription subscriptio
                           "subscribe: partitions were assigned manually (assign({}) first)");
     }
     if (im.group_ && im.group_->group_id() != group_id) {
-      return client_error(client_errc::invalid_argument,
-                          "subscribe: already in group '" + im.group_->group_id() + "' (unsubscribe first)");
+      return client_error(
+          client_errc::invalid_argument,
+          "subscribe: already in group '" + im.group_->group_id() + "' (unsubscribe first)");
     }
     im.listener_ = std::move(listener);
     existing = im.group_;
     if (!existing) {
-      im.group_ = std::make_shared<client::group_member>(im.pool_, im.metadata_, im.config_, group_id,
-                                                         std::move(subscription),
+      im.group_ = std::make_shared<client::group_member>(im.pool_, im.metadata_, im.config_,
+                                                         group_id, std::move(subscription),
                                                          [&im] { im.on_group_change(); });
       im.group_dirty_ = true;
       im.next_auto_commit_ms_ = now_ms() + im.config_.auto_commit_interval_ms;
@@ -57,9 +59,12 @@ void leave_as_poller(consumer& self, consumer::impl& im) {
 
 Status consumer::subscribe(const std::vector<std::string>& topics, const std::string& group_id,
                            rebalance_listener listener) {
-  if (topics.empty()) return client_error(client_errc::invalid_argument, "subscribe: no topics (unsubscribe() leaves)");
+  if (topics.empty())
+    return client_error(client_errc::invalid_argument,
+                        "subscribe: no topics (unsubscribe() leaves)");
   for (const auto& t : topics) {
-    if (t.empty()) return client_error(client_errc::invalid_argument, "subscribe: empty topic name");
+    if (t.empty())
+      return client_error(client_errc::invalid_argument, "subscribe: empty topic name");
   }
   client::group_subscription subscription;
   subscription.topics = topics;
@@ -68,7 +73,8 @@ Status consumer::subscribe(const std::vector<std::string>& topics, const std::st
 
 Status consumer::subscribe_pattern(const std::string& pattern, const std::string& group_id,
                                    rebalance_listener listener) {
-  if (pattern.empty()) return client_error(client_errc::invalid_argument, "subscribe_pattern: empty pattern");
+  if (pattern.empty())
+    return client_error(client_errc::invalid_argument, "subscribe_pattern: empty pattern");
   try {
     std::regex check(pattern, std::regex::ECMAScript);
   } catch (const std::regex_error& e) {
@@ -98,7 +104,8 @@ int32_t consumer::member_epoch() const {
 
 Status consumer::commit_sync() {
   auto g = impl_->group();
-  if (!g) return client_error(client_errc::invalid_argument, "commit_sync: not subscribed to a group");
+  if (!g)
+    return client_error(client_errc::invalid_argument, "commit_sync: not subscribed to a group");
   std::map<topic_partition, int64_t> positions;
   {
     std::lock_guard lock(impl_->mu_);
@@ -109,10 +116,12 @@ Status consumer::commit_sync() {
 
 Status consumer::commit_sync(const std::map<topic_partition, int64_t>& offsets) {
   auto g = impl_->group();
-  if (!g) return client_error(client_errc::invalid_argument, "commit_sync: not subscribed to a group");
+  if (!g)
+    return client_error(client_errc::invalid_argument, "commit_sync: not subscribed to a group");
   for (const auto& [tp, offset] : offsets) {
     if (tp.topic.empty() || tp.partition < 0 || offset < 0) {
-      return client_error(client_errc::invalid_argument, "commit_sync: bad topic-partition or negative offset");
+      return client_error(client_errc::invalid_argument,
+                          "commit_sync: bad topic-partition or negative offset");
     }
   }
   return g->commit(offsets, now_ms() + impl_->config_.client.request_timeout_ms);
@@ -121,7 +130,8 @@ Status consumer::commit_sync(const std::map<topic_partition, int64_t>& offsets) 
 void consumer::commit_async(std::function<void(Status)> done) {
   auto g = impl_->group();
   if (!g) {
-    if (done) done(client_error(client_errc::invalid_argument, "commit_async: not subscribed to a group"));
+    if (done)
+      done(client_error(client_errc::invalid_argument, "commit_async: not subscribed to a group"));
     return;
   }
   std::map<topic_partition, int64_t> positions;
@@ -132,9 +142,11 @@ void consumer::commit_async(std::function<void(Status)> done) {
   g->commit_async(std::move(positions), std::move(done));
 }
 
-Result<std::map<topic_partition, committed_offset>> consumer::committed(const std::vector<topic_partition>& partitions) {
+Result<std::map<topic_partition, committed_offset>> consumer::committed(
+    const std::vector<topic_partition>& partitions) {
   auto g = impl_->group();
-  if (!g) return client_error(client_errc::invalid_argument, "committed: not subscribed to a group");
+  if (!g)
+    return client_error(client_errc::invalid_argument, "committed: not subscribed to a group");
   return g->fetch_offsets(partitions, now_ms() + impl_->config_.client.request_timeout_ms);
 }
 

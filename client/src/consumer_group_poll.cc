@@ -28,7 +28,8 @@ void consumer::impl::on_group_change() {
   data_cv_.notify_all();
 }
 
-std::map<topic_partition, int64_t> consumer::impl::positions_locked(const std::set<topic_partition>* only) const {
+std::map<topic_partition, int64_t> consumer::impl::positions_locked(
+    const std::set<topic_partition>* only) const {
   std::map<topic_partition, int64_t> out;
   for (const auto& [tp, s] : parts_) {
     if (only != nullptr && !only->count(tp)) continue;
@@ -192,7 +193,8 @@ void consumer::impl::leave_group(consumer& self) {
   if (g->current().fence_generation != seen_fence_generation_) {
     run_callback(self, true, false, owned);
   } else {
-    if (config_.enable_auto_commit && !positions.empty()) (void)g->commit(std::move(positions), deadline);
+    if (config_.enable_auto_commit && !positions.empty())
+      (void)g->commit(std::move(positions), deadline);
     run_callback(self, false, false, owned);
   }
   g->flush_commits(deadline);  // what the callbacks (or earlier polls) queued

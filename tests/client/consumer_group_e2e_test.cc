@@ -24,7 +24,8 @@ namespace {
 
 bool kappad_built() {
   if (std::filesystem::exists(kappa_test::kappad_binary())) return true;
-  WARN("kappad not built at " << kappa_test::kappad_binary() << ": skipping the consumer group end-to-end test");
+  WARN("kappad not built at " << kappa_test::kappad_binary()
+                              << ": skipping the consumer group end-to-end test");
   return false;
 }
 
@@ -56,7 +57,8 @@ std::unique_ptr<kappa::consumer> make_consumer(const kappa::consumer_config& c) 
 
 // Creates `topic` with 4 partitions and produces `n` records; returns the
 // data offsets per partition.
-std::map<int32_t, std::set<int64_t>> produce(const kappa::client_config& cc, const std::string& topic, int n) {
+std::map<int32_t, std::set<int64_t>> produce(const kappa::client_config& cc,
+                                             const std::string& topic, int n) {
   auto admin = kappa::admin::create(cc);
   REQUIRE(admin.ok());
   auto created = admin.value()->create_topics({{.name = topic, .partitions = 4}});
@@ -69,7 +71,8 @@ std::map<int32_t, std::set<int64_t>> produce(const kappa::client_config& cc, con
   REQUIRE(producer.ok());
   std::vector<std::future<kappa::delivery_report>> futures;
   for (int i = 0; i < n; ++i) {
-    futures.push_back(producer.value()->send({.topic = topic, .key = "k" + std::to_string(i), .value = std::to_string(i)}));
+    futures.push_back(producer.value()->send(
+        {.topic = topic, .key = "k" + std::to_string(i), .value = std::to_string(i)}));
   }
   REQUIRE(producer.value()->flush(30000).ok());
   std::map<int32_t, std::set<int64_t>> offsets;
@@ -83,12 +86,16 @@ std::map<int32_t, std::set<int64_t>> produce(const kappa::client_config& cc, con
   return offsets;
 }
 
-std::set<topic_partition> as_set(const std::vector<topic_partition>& v) { return {v.begin(), v.end()}; }
+std::set<topic_partition> as_set(const std::vector<topic_partition>& v) {
+  return {v.begin(), v.end()};
+}
 
 }  // namespace
 
-TEST_CASE("group e2e: two members share 4 partitions, one closes, the other takes all; nothing skipped or repeated",
-          "[client][group][e2e]") {
+TEST_CASE(
+    "group e2e: two members share 4 partitions, one closes, the other takes all; nothing skipped "
+    "or repeated",
+    "[client][group][e2e]") {
   if (!kappad_built()) return;
   kappa_test::kappad_child kappad(kappa_test::kappad_binary());
   INFO("kappad log: " << kappad.log());
@@ -113,7 +120,8 @@ TEST_CASE("group e2e: two members share 4 partitions, one closes, the other take
 
   // a alone takes all four and reads some.
   const auto end_a = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while ((a->assignment().size() < 4 || processed.size() < 200) && std::chrono::steady_clock::now() < end_a) {
+  while ((a->assignment().size() < 4 || processed.size() < 200) &&
+         std::chrono::steady_clock::now() < end_a) {
     auto polled = a->poll(100);
     REQUIRE(polled.ok());
     process(*polled);
@@ -124,7 +132,8 @@ TEST_CASE("group e2e: two members share 4 partitions, one closes, the other take
   // b joins: two partitions move, and at no observed moment are they owned twice.
   REQUIRE(b->subscribe({"shared"}, "ge2e", listener).ok());
   const auto end_b = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while ((a->assignment().size() != 2 || b->assignment().size() != 2) && std::chrono::steady_clock::now() < end_b) {
+  while ((a->assignment().size() != 2 || b->assignment().size() != 2) &&
+         std::chrono::steady_clock::now() < end_b) {
     auto pa = a->poll(50);
     REQUIRE(pa.ok());
     process(*pa);
@@ -133,7 +142,8 @@ TEST_CASE("group e2e: two members share 4 partitions, one closes, the other take
     process(*pb);
     std::set<topic_partition> both;
     const auto sa = as_set(a->assignment()), sb = as_set(b->assignment());
-    std::set_intersection(sa.begin(), sa.end(), sb.begin(), sb.end(), std::inserter(both, both.end()));
+    std::set_intersection(sa.begin(), sa.end(), sb.begin(), sb.end(),
+                          std::inserter(both, both.end()));
     CHECK(both.empty());
   }
   CHECK(a->assignment().size() == 2);
@@ -197,13 +207,15 @@ TEST_CASE("group e2e: explicit commits are where a new member resumes", "[client
   std::map<topic_partition, int64_t> resume_at;
   for (const auto& [p, offsets] : produced) {
     // The 5th data record of each partition (the log may open with a control batch).
-    resume_at[{"resume", p}] = *std::next(offsets.begin(), std::min<long>(4, static_cast<long>(offsets.size()) - 1));
+    resume_at[{"resume", p}] =
+        *std::next(offsets.begin(), std::min<long>(4, static_cast<long>(offsets.size()) - 1));
   }
   {
     auto c = make_consumer(member_config(cc));
     REQUIRE(c->subscribe({"resume"}, "gresume").ok());
     const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-    while (c->assignment().size() < 4 && std::chrono::steady_clock::now() < end) REQUIRE(c->poll(100).ok());
+    while (c->assignment().size() < 4 && std::chrono::steady_clock::now() < end)
+      REQUIRE(c->poll(100).ok());
     REQUIRE(c->assignment().size() == 4);
     REQUIRE(c->commit_sync(resume_at).ok());
     auto committed = c->committed(c->assignment());

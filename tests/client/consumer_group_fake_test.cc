@@ -83,7 +83,8 @@ kappa::rebalance_listener recording_listener(fake_group_coordinator& fake) {
 
 // Polls (at most ~5 s) until pred() holds; returns the records' partitions and offsets.
 template <typename Pred>
-std::vector<std::pair<topic_partition, int64_t>> poll_until(kappa::consumer& c, Pred pred, int max_ms = 5000) {
+std::vector<std::pair<topic_partition, int64_t>> poll_until(kappa::consumer& c, Pred pred,
+                                                            int max_ms = 5000) {
   std::vector<std::pair<topic_partition, int64_t>> got;
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(max_ms);
   while (!pred(got) && std::chrono::steady_clock::now() < end) {
@@ -107,7 +108,8 @@ std::vector<group_event> of(const std::vector<group_event>& events, group_event:
   return out;
 }
 
-size_t index_of(const std::vector<group_event>& events, group_event::kind what, const std::string& label) {
+size_t index_of(const std::vector<group_event>& events, group_event::kind what,
+                const std::string& label) {
   for (size_t i = 0; i < events.size(); ++i) {
     if (events[i].what == what && events[i].label == label) return i;
   }
@@ -158,15 +160,19 @@ TEST_CASE("revoked partitions are committed and called back before the member re
   REQUIRE(poll_until(*c, count_is(40)).size() == 40);
   const std::string member = c->member_id();
   fake.groups.set_target(member, {t0, t1});
-  poll_until(*c, [&](const auto&) { return c->assignment().size() == 2; }, 5000);
+  poll_until(
+      *c, [&](const auto&) { return c->assignment().size() == 2; }, 5000);
   REQUIRE(c->assignment() == std::vector<topic_partition>{t0, t1});
   // The let-go heartbeat goes out at once, not a heartbeat interval later.
-  poll_until(*c, [&](const auto&) {
-    for (const auto& e : of(fake.groups.events(), group_event::kind::heartbeat)) {
-      if (e.member_id == member && e.partitions == tp_set{t0, t1}) return true;
-    }
-    return false;
-  }, 3000);
+  poll_until(
+      *c,
+      [&](const auto&) {
+        for (const auto& e : of(fake.groups.events(), group_event::kind::heartbeat)) {
+          if (e.member_id == member && e.partitions == tp_set{t0, t1}) return true;
+        }
+        return false;
+      },
+      3000);
 
   const auto events = fake.groups.events();
   const size_t revoked = index_of(events, group_event::kind::callback, "revoked");
@@ -203,7 +209,8 @@ TEST_CASE("revoked partitions are committed and called back before the member re
   c->close();
 }
 
-TEST_CASE("a partition moves to a second member only after the first let it go", "[client][group]") {
+TEST_CASE("a partition moves to a second member only after the first let it go",
+          "[client][group]") {
   fake_group_coordinator fake(make_state());
   fake.groups.join_target = all4;
   auto a = make_consumer(config_for(fake, true));
@@ -213,7 +220,9 @@ TEST_CASE("a partition moves to a second member only after the first let it go",
   auto b = make_consumer(config_for(fake, true));
   REQUIRE(b->subscribe({"t"}, "g", recording_listener(fake)).ok());
   // b joins and waits: a still owns t2, t3 until it is told and lets go.
-  REQUIRE(poll_until(*b, [&](const auto&) { return !b->member_id().empty(); }, 3000).empty());
+  REQUIRE(poll_until(
+              *b, [&](const auto&) { return !b->member_id().empty(); }, 3000)
+              .empty());
   CHECK(b->assignment().empty());
   fake.groups.set_target(a->member_id(), {t0, t1});
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
@@ -229,8 +238,10 @@ TEST_CASE("a partition moves to a second member only after the first let it go",
   for (size_t i = 0; i < events.size(); ++i) {
     const auto& e = events[i];
     if (e.what != group_event::kind::callback) continue;
-    if (e.label == "revoked" && e.member_id == a->member_id() && revoked_a == events.size()) revoked_a = i;
-    if (e.label == "assigned" && e.member_id == b->member_id() && assigned_b == events.size()) assigned_b = i;
+    if (e.label == "revoked" && e.member_id == a->member_id() && revoked_a == events.size())
+      revoked_a = i;
+    if (e.label == "assigned" && e.member_id == b->member_id() && assigned_b == events.size())
+      assigned_b = i;
   }
   REQUIRE(revoked_a < events.size());
   REQUIRE(assigned_b < events.size());
@@ -242,7 +253,8 @@ TEST_CASE("a partition moves to a second member only after the first let it go",
   b->close();
 }
 
-TEST_CASE("commits carry the member epoch and land in order; committed() reads them back", "[client][group]") {
+TEST_CASE("commits carry the member epoch and land in order; committed() reads them back",
+          "[client][group]") {
   fake_group_coordinator fake(make_state());
   fake.groups.join_target = all4;
   auto c = make_consumer(config_for(fake, false));
@@ -255,7 +267,8 @@ TEST_CASE("commits carry the member epoch and land in order; committed() reads t
   REQUIRE(commits.size() == 1);
   CHECK(commits[0].member_epoch == epoch);
   CHECK(commits[0].member_id == c->member_id());
-  CHECK(commits[0].offsets == std::map<topic_partition, int64_t>{{t0, 10}, {t1, 10}, {t2, 10}, {t3, 10}});
+  CHECK(commits[0].offsets ==
+        std::map<topic_partition, int64_t>{{t0, 10}, {t1, 10}, {t2, 10}, {t3, 10}});
 
   // Async commits overlap in time but complete in the order they were made,
   // and a later commit_sync waits for them.
@@ -288,7 +301,8 @@ TEST_CASE("commits carry the member epoch and land in order; committed() reads t
   c->close();
 }
 
-TEST_CASE("a commit that meets STALE_MEMBER_EPOCH is resent with the epoch a heartbeat brings", "[client][group]") {
+TEST_CASE("a commit that meets STALE_MEMBER_EPOCH is resent with the epoch a heartbeat brings",
+          "[client][group]") {
   fake_group_coordinator fake(make_state());
   fake.groups.heartbeat_interval_ms = 5000;  // only the immediate heartbeat can bring it in time
   fake.groups.join_target = all4;
@@ -309,7 +323,8 @@ TEST_CASE("a commit that meets STALE_MEMBER_EPOCH is resent with the epoch a hea
   c->close();
 }
 
-TEST_CASE("a fenced member loses its partitions without a commit (on_lost) and rejoins", "[client][group]") {
+TEST_CASE("a fenced member loses its partitions without a commit (on_lost) and rejoins",
+          "[client][group]") {
   fake_group_coordinator fake(make_state());
   fake.groups.join_target = all4;
   auto c = make_consumer(config_for(fake, true));
@@ -346,7 +361,8 @@ TEST_CASE("heartbeats go on while the application does not poll", "[client][grou
   c->close();
 }
 
-TEST_CASE("close commits, calls on_revoked and leaves; a static member leaves with epoch -2", "[client][group]") {
+TEST_CASE("close commits, calls on_revoked and leaves; a static member leaves with epoch -2",
+          "[client][group]") {
   fake_group_coordinator fake(make_state());
   fake.groups.join_target = all4;
   const bool is_static = GENERATE(false, true);
@@ -473,7 +489,8 @@ TEST_CASE("auto-commit runs from poll() on its interval", "[client][group]") {
   auto c = make_consumer(config);
   REQUIRE(c->subscribe({"t"}, "g").ok());
   REQUIRE(poll_until(*c, count_is(40)).size() == 40);
-  poll_until(*c, [](const auto&) { return false; }, 700);
+  poll_until(
+      *c, [](const auto&) { return false; }, 700);
   const auto commits = of(fake.groups.events(), group_event::kind::commit);
   CHECK(commits.size() >= 2);
   CHECK(commits.size() <= 5);
@@ -485,7 +502,8 @@ TEST_CASE("auto-commit runs from poll() on its interval", "[client][group]") {
   c->close();
 }
 
-TEST_CASE("the subscription goes in full on each heartbeat; a new one goes at once", "[client][group]") {
+TEST_CASE("the subscription goes in full on each heartbeat; a new one goes at once",
+          "[client][group]") {
   fake_group_coordinator fake(make_state());
   fake.groups.heartbeat_interval_ms = 5000;
   fake.groups.join_target = all4;
@@ -497,7 +515,8 @@ TEST_CASE("the subscription goes in full on each heartbeat; a new one goes at on
   REQUIRE(c->subscribe({"t", "u"}, "g").ok());
   bool sent = false;
   while (!sent && std::chrono::steady_clock::now() - start < std::chrono::seconds(2)) {
-    for (const auto& e : of(fake.groups.events(), group_event::kind::heartbeat)) sent |= e.label == "topics:t,u";
+    for (const auto& e : of(fake.groups.events(), group_event::kind::heartbeat))
+      sent |= e.label == "topics:t,u";
     if (!sent) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   CHECK(sent);  // long before the 5 s interval

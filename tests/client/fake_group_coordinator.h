@@ -17,14 +17,14 @@
 
 #include <atomic>
 #include <chrono>
-#include <optional>
-#include <thread>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
@@ -41,8 +41,8 @@ struct group_event {
   enum class kind { heartbeat, commit, leave, fenced, callback };
   kind what = kind::heartbeat;
   std::string member_id;
-  int32_t member_epoch = 0;         // as sent
-  tp_set partitions;                // owned (heartbeat), committed (commit), the callback's
+  int32_t member_epoch = 0;  // as sent
+  tp_set partitions;         // owned (heartbeat), committed (commit), the callback's
   std::map<topic_partition, int64_t> offsets;  // commit
   // callback: "assigned", "revoked", "lost"; heartbeat: the subscription
   // ("topics:a,b" or "pattern:REGEX")
@@ -117,7 +117,8 @@ class fake_group_state {
       e.label = "pattern:" + q.subscribed_pattern();
     } else {
       e.label = "topics:";
-      for (int i = 0; i < q.subscribed_topics_size(); ++i) e.label += (i ? "," : "") + q.subscribed_topics(i);
+      for (int i = 0; i < q.subscribed_topics_size(); ++i)
+        e.label += (i ? "," : "") + q.subscribed_topics(i);
     }
     if (q.member_epoch() < 0) {
       e.what = group_event::kind::leave;
@@ -150,9 +151,10 @@ class fake_group_state {
     member& m = it->second;
     // As kappad's coordinator, the epoch before is forgiven (its answer may
     // have been lost).
-    if (fenced_.erase(id) > 0 ||
-        (q.member_epoch() != 0 && q.member_epoch() != m.epoch && q.member_epoch() != m.previous_epoch)) {
-      events_.push_back(group_event{group_event::kind::fenced, id, q.member_epoch(), {}, {}, "", {}});
+    if (fenced_.erase(id) > 0 || (q.member_epoch() != 0 && q.member_epoch() != m.epoch &&
+                                  q.member_epoch() != m.previous_epoch)) {
+      events_.push_back(
+          group_event{group_event::kind::fenced, id, q.member_epoch(), {}, {}, "", {}});
       members_.erase(it);
       r.set_error_code(v1::FENCED_MEMBER_EPOCH);
       return r;
@@ -260,25 +262,30 @@ class fake_group_state {
 
 class fake_group_service : public v1::Group::CallbackService {
  public:
-  fake_group_service(fake_group_state* state, std::string* address) : state_(state), address_(address) {}
+  fake_group_service(fake_group_state* state, std::string* address)
+      : state_(state), address_(address) {}
 
-  grpc::ServerUnaryReactor* FindCoordinator(grpc::CallbackServerContext* c, const v1::FindCoordinatorRequest*,
+  grpc::ServerUnaryReactor* FindCoordinator(grpc::CallbackServerContext* c,
+                                            const v1::FindCoordinatorRequest*,
                                             v1::FindCoordinatorResponse* r) override {
     r->set_coordinator_id(1);
     r->set_coordinator_address(*address_);
     return done(c);
   }
-  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* c, const v1::GroupHeartbeatRequest* q,
+  grpc::ServerUnaryReactor* Heartbeat(grpc::CallbackServerContext* c,
+                                      const v1::GroupHeartbeatRequest* q,
                                       v1::GroupHeartbeatResponse* r) override {
     *r = state_->heartbeat(*q);
     return done(c);
   }
-  grpc::ServerUnaryReactor* CommitOffsets(grpc::CallbackServerContext* c, const v1::CommitOffsetsRequest* q,
+  grpc::ServerUnaryReactor* CommitOffsets(grpc::CallbackServerContext* c,
+                                          const v1::CommitOffsetsRequest* q,
                                           v1::CommitOffsetsResponse* r) override {
     *r = state_->commit(*q);
     return done(c);
   }
-  grpc::ServerUnaryReactor* FetchOffsets(grpc::CallbackServerContext* c, const v1::FetchOffsetsRequest* q,
+  grpc::ServerUnaryReactor* FetchOffsets(grpc::CallbackServerContext* c,
+                                         const v1::FetchOffsetsRequest* q,
                                          v1::FetchOffsetsResponse* r) override {
     *r = state_->fetch_offsets(*q);
     return done(c);
@@ -298,7 +305,9 @@ class fake_group_service : public v1::Group::CallbackService {
 class fake_group_coordinator {
  public:
   explicit fake_group_coordinator(std::shared_ptr<fake_broker_state> brokers)
-      : brokers_(std::move(brokers)), broker_service_(brokers_.get(), 1), group_service_(&groups, &address_) {
+      : brokers_(std::move(brokers)),
+        broker_service_(brokers_.get(), 1),
+        group_service_(&groups, &address_) {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(&broker_service_);
@@ -309,7 +318,9 @@ class fake_group_coordinator {
     brokers_->address = address_;
     brokers_->register_broker(1, address_);
   }
-  ~fake_group_coordinator() { server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200)); }
+  ~fake_group_coordinator() {
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+  }
 
   const std::string& address() const { return address_; }
 
