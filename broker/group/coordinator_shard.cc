@@ -160,6 +160,13 @@ void hosted_shard::run(shard_call call,
       return not_ready(v1::NOT_COORDINATOR, "this broker no longer leads __consumer_offsets-" +
                                                 std::to_string(self->index_));
     }
+    // Leadership lost since the last poll: no answer from a state that a
+    // new leader may already be changing.
+    if (!self->part_->is_leader() || self->part_->leader_epoch() != self->epoch_) {
+      return not_ready(v1::NOT_COORDINATOR, "this broker no longer leads __consumer_offsets-" +
+                                                std::to_string(self->index_) + " at epoch " +
+                                                std::to_string(self->epoch_));
+    }
     if (!self->shard_ || !self->ready()) {
       return not_ready(v1::COORDINATOR_LOAD_IN_PROGRESS,
                        "the coordinator is loading __consumer_offsets-" +
