@@ -35,8 +35,9 @@ struct admin::impl {
         // the deadline) for the channel to connect rather than fail fast, so
         // a broker that is still starting is found as soon as it listens.
         context.set_wait_for_ready(addresses.size() == 1);
-        context.set_deadline(std::chrono::system_clock::now() +
-                             std::chrono::milliseconds(std::max<int64_t>(1, deadline - client::now_ms())));
+        context.set_deadline(
+            std::chrono::system_clock::now() +
+            std::chrono::milliseconds(std::max<int64_t>(1, deadline - client::now_ms())));
         grpc::Status status = rpc(pool.admin(address), &context);
         if (status.ok()) return Status();
         last = client::from_grpc(status, what + " at " + address);

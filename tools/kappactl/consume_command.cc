@@ -82,13 +82,16 @@ std::string tp_list(const std::vector<topic_partition>& tps) {
 // what was printed), before a partition is revoked, and once more at exit.
 int run_group_consume(const consume_options& o) {
   const std::string cmd = "consume";
-  if (o.partition) return fail(cmd, "--partition cannot be used with --group (the group assigns partitions)");
+  if (o.partition)
+    return fail(cmd, "--partition cannot be used with --group (the group assigns partitions)");
   offset_reset reset = offset_reset::earliest;
   if (o.from == "end") {
     reset = offset_reset::latest;
   } else if (o.from != "beginning") {
-    return fail(cmd, "with --group, --from must be beginning or end (where partitions without a committed "
-                     "offset start)");
+    return fail(
+        cmd,
+        "with --group, --from must be beginning or end (where partitions without a committed "
+        "offset start)");
   }
   record_format format(o.format);
   consumer_config cc;
@@ -150,7 +153,8 @@ int run_group_consume(const consume_options& o) {
   // The final commit, waited for so a failure is reported (close() would
   // commit too, silently).
   if (!(*c)->assignment().empty()) {
-    if (Status st = (*c)->commit_sync(); !st.ok()) rc = fail(cmd, "final commit: " + error_text(st));
+    if (Status st = (*c)->commit_sync(); !st.ok())
+      rc = fail(cmd, "final commit: " + error_text(st));
   }
   (*c)->close();
   return rc;
@@ -265,12 +269,14 @@ void add_consume_command(CLI::App& root, int& exit_code) {
       "Keep waiting for new records (Ctrl-C stops); without it, stop at the high watermark "
       "as of start");
   cmd->add_option("--format", o->format, "Output format (default '%v\\n'), see below");
-  cmd->add_option("--group,-g", o->group,
-                  "Join this consumer group: read the partitions it assigns (changes on stderr), commit "
-                  "as it goes, run until --count or Ctrl-C/SIGTERM (--follow implied)");
-  cmd->add_option("--commit-interval-ms", o->commit_interval_ms,
-                  "With --group: commit the printed positions this often (default 1000; also before a "
-                  "revocation and at exit)")
+  cmd->add_option(
+      "--group,-g", o->group,
+      "Join this consumer group: read the partitions it assigns (changes on stderr), commit "
+      "as it goes, run until --count or Ctrl-C/SIGTERM (--follow implied)");
+  cmd->add_option(
+         "--commit-interval-ms", o->commit_interval_ms,
+         "With --group: commit the printed positions this often (default 1000; also before a "
+         "revocation and at exit)")
       ->check(CLI::Range(int64_t{1}, int64_t{3600} * 1000));
   cmd->footer(
       "Format (as kcat's): %t topic, %p partition, %o offset, %T timestamp (ms), %k key, %v "
