@@ -200,6 +200,10 @@ void new_target(group_state& g, const topics_view& view, uint64_t fingerprint) {
 }
 
 bool refresh_target(group_state& g, const topics_view& view, uint64_t fingerprint) {
+  // An empty view is most likely metadata not known yet: moving every
+  // partition away on it would be a rebalance storm. (Joins and
+  // subscription changes still compute with whatever view they are given.)
+  if (view.partitions.empty()) return false;
   if (g.topics_checked == fingerprint) return false;
   g.topics_checked = fingerprint;
   if (g.members.empty() || target_valid(g, view)) return false;

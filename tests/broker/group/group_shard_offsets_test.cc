@@ -112,9 +112,14 @@ TEST_CASE("group_shard: offsets of a deleted topic expire at once", "[group_shar
   REQUIRE(h.commit("g", a.id, a.epoch, "t", 1, 4).error_code() == v1::NONE);
   // An empty view is metadata not known yet: nothing expires.
   topics_view saved = h.topics;
+  const int32_t epoch = h.describe("g").group_epoch();
   h.topics.partitions.clear();
+  h.advance(1000);
   h.tick();
   CHECK(h.committed("g", "gone", 1) == 3);
+  CHECK(h.describe("g").group_epoch() == epoch);  // nor does the assignment move
+  CHECK(a.beat(h, "g").error_code() == v1::NONE);
+  CHECK(testing::count(a.owned) == 2);
   h.topics = saved;
   h.topics.partitions.erase("gone");
   h.advance(1000);  // expiry runs at most once a second
