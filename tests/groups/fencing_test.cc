@@ -74,13 +74,15 @@ TEST_CASE("a zombie's commit is rejected after its session expired and it rejoin
   }
   const int64_t resumed_at = zombie->resume();
 
-  // Its first commit completed after SIGCONT fails with a fencing error.
+  // Its first commit begun after SIGCONT fails with a fencing error.
   std::optional<log_event> verdict;
   wait_until(
       [&] {
         const member_log log = zombie->log();
+        int64_t seq = -1;
         for (const auto& e : log.events) {
-          if ((e.kind == event_kind::commit_ok || e.kind == event_kind::commit_fail) && e.ts_ns > resumed_at) {
+          if (e.kind == event_kind::commit_begin && e.ts_ns > resumed_at && seq < 0) seq = e.seq;
+          if ((e.kind == event_kind::commit_ok || e.kind == event_kind::commit_fail) && e.seq == seq) {
             verdict = e;
             return true;
           }

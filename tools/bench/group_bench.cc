@@ -233,14 +233,21 @@ int run_join(const join_options& o) {
       std::this_thread::sleep_for(2ms);
     }
     const double settle = ms_since(t0);
+    std::string spread;  // partitions per member as describe_group shows them
+    if (auto d = admin.describe_group(group); d.ok()) {
+      for (const auto& m : d.value().members) {
+        spread += (spread.empty() ? "" : " ") + m.client_id + "=" + std::to_string(m.assignment.size());
+      }
+    }
     clock_type::time_point last{};
     for (const auto& m : members) last = std::max(last, m->last_callback());
     const double callbacks = std::chrono::duration<double, std::milli>(last - t0).count();
     settle_ms.push_back(settle);
     callbacks_ms.push_back(callbacks);
     std::printf("join trial %d: %d -> %d members over %d partitions: describe_group Stable after %.1f ms, "
-                "last assignment callback after %.1f ms (joiner owns %zu)\n",
-                trial, o.members, o.members + 1, o.partitions, settle, callbacks, members.back()->owned());
+                "last assignment callback after %.1f ms (joiner owns %zu; assignment sizes: %s)\n",
+                trial, o.members, o.members + 1, o.partitions, settle, callbacks, members.back()->owned(),
+                spread.c_str());
     std::fflush(stdout);
     for (auto& m : members) m->stop();
   }
@@ -308,6 +315,7 @@ struct read_result {
   double seconds_from_first = 0;  // from the first record to the last
   int64_t records = 0;
   int64_t bytes = 0;
+  std::vector<int64_t> per_consumer;  // records each consumer read
 };
 
 // Reads every partition up to `ends` with the consumers; `group` empty =
@@ -330,6 +338,7 @@ bool read_all(const throughput_options& o, const std::map<int32_t, int64_t>& end
   std::mutex mu;
   std::map<int32_t, int64_t> next;  // per partition, the next offset seen
   std::atomic<int64_t> records{0}, bytes{0};
+  std::vector<std::atomic<int64_t>> per_consumer(size_t(o.consumers));
   std::atomic<int> partitions_done{0};
   std::atomic<bool> failed{false};
   clock_type::time_point first{}, last{};
@@ -355,6 +364,7 @@ bool read_all(const throughput_options& o, const std::map<int32_t, int64_t>& end
         int64_t b = 0;
         for (const auto& rec : r.value()) b += int64_t(rec.value ? rec.value->size() : 0);
         records += int64_t(r.value().size());
+        per_consumer[size_t(i)] += int64_t(r.value().size());
         bytes += b;
         std::lock_guard g(mu);
         const auto now = clock_type::now();
@@ -377,6 +387,7 @@ bool read_all(const throughput_options& o, const std::map<int32_t, int64_t>& end
           " partitions read to their end)";
     return false;
   }
+  for (const auto& n : per_consumer) out.per_consumer.push_back(n);
   out.records = records;
   out.bytes = bytes;
   out.seconds_total = std::chrono::duration<double>(last - t0).count();
@@ -413,6 +424,11 @@ int run_throughput(const throughput_options& o) {
                 m.bytes / 1e6 / m.seconds_total, (long long)g.records, g.seconds_total,
                 g.records / g.seconds_total, g.seconds_from_first, g.records / g.seconds_from_first,
                 g.bytes / 1e6 / g.seconds_from_first);
+    std::string split;
+    for (size_t i = 0; i < g.per_consumer.size(); ++i) {
+      split += (i ? "/" : "") + std::to_string(g.per_consumer[i]);
+    }
+    std::printf("  records per group member: %s\n", split.c_str());
     std::fflush(stdout);
   }
   auto mean = [](const std::vector<double>& v) {

@@ -13,7 +13,8 @@
 # <repo>/build-bench; it needs kappad and kappa-group-bench),
 # KAPPA_BENCH_DIR (scratch, default /tmp/kappa-bench-groups; ~1.2 GB),
 # GROUP_BENCH_RECORDS (records of the throughput topic, default 1000000 of
-# 1 KiB).
+# 1 KiB), KAPPAD_EXTRA_FLAGS (appended to every kappad's flags, e.g.
+# "--group-heartbeat-interval-ms 500").
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=${KAPPA_BENCH_BUILD:-$ROOT/build-bench}
@@ -32,8 +33,9 @@ trap cleanup EXIT
 
 # start_broker NAME PORT: a fresh kappad on 127.0.0.1:PORT; sets KPID.
 start_broker() {
+  # shellcheck disable=SC2086
   "$B/broker/kappad" --listen "127.0.0.1:$2" --data-dir "$D/$1" --metrics-listen '' --log-level warn \
-    >"$D/$1.log" 2>&1 &
+    ${KAPPAD_EXTRA_FLAGS:-} >"$D/$1.log" 2>&1 &
   KPID=$!
   PIDS+=("$KPID")
   for _ in $(seq 100); do
@@ -45,6 +47,7 @@ start_broker() {
 }
 
 echo "== start $(date -u +%FT%TZ); commit $(git -C "$ROOT" rev-parse --short HEAD); $(nproc) cores; $(uptime)"
+echo "== kappad extra flags: ${KAPPAD_EXTRA_FLAGS:-none}"
 
 start_broker work 39192
 echo "== join: 10 -> 11 members over 100 partitions, $TRIALS trials $(uptime)"
