@@ -526,6 +526,22 @@ TEST_CASE("the subscription goes in full on each heartbeat; a new one goes at on
   c->close();
 }
 
+TEST_CASE("retriable coordinator errors are retried: the member joins and commits anyway",
+          "[client][group]") {
+  fake_group_coordinator fake(make_state());
+  fake.groups.join_target = all4;
+  const auto code = GENERATE(kappa::v1::COORDINATOR_LOAD_IN_PROGRESS,
+                             kappa::v1::COORDINATOR_NOT_AVAILABLE, kappa::v1::NOT_COORDINATOR);
+  fake.groups.fail_next(3, code);
+  auto c = make_consumer(config_for(fake, false));
+  REQUIRE(c->subscribe({"t"}, "g").ok());
+  REQUIRE(poll_until(*c, count_is(40)).size() == 40);
+  fake.groups.fail_next(2, code);
+  REQUIRE(c->commit_sync().ok());
+  CHECK(fake.groups.committed("g", t1) == 10);
+  c->close();
+}
+
 TEST_CASE("group misuse fails with invalid_argument", "[client][group]") {
   fake_group_coordinator fake(make_state());
   const auto invalid = make_error_code(kappa::client_errc::invalid_argument);

@@ -92,6 +92,13 @@ class fake_group_state {
     std::lock_guard lock(mu_);
     stale_next_commit_ = true;
   }
+  // The next n heartbeats and commits answer `code` (e.g. a coordinator
+  // still loading its partition), changing nothing.
+  void fail_next(int n, v1::ErrorCode code) {
+    std::lock_guard lock(mu_);
+    fail_next_ = n;
+    fail_code_ = code;
+  }
   // Each commit answered after this long (to make commits overlap).
   void set_commit_delay_ms(int ms) { commit_delay_ms_.store(ms); }
 
@@ -126,6 +133,12 @@ class fake_group_state {
       members_.erase(q.member_id());
       r.set_member_id(q.member_id());
       r.set_member_epoch(q.member_epoch());
+      return r;
+    }
+    if (fail_next_ > 0) {
+      --fail_next_;
+      events_.push_back(e);
+      r.set_error_code(fail_code_);
       return r;
     }
     std::string id = q.member_id();
@@ -203,6 +216,11 @@ class fake_group_state {
       }
     }
     events_.push_back(e);
+    if (fail_next_ > 0) {
+      --fail_next_;
+      r.set_error_code(fail_code_);
+      return r;
+    }
     auto it = members_.find(q.member_id());
     if (it == members_.end() || it->second.epoch <= 0) {
       r.set_error_code(v1::UNKNOWN_MEMBER_ID);
@@ -254,6 +272,8 @@ class fake_group_state {
   std::map<std::string, member> members_;
   std::set<std::string> fenced_;
   bool stale_next_commit_ = false;
+  int fail_next_ = 0;
+  v1::ErrorCode fail_code_ = v1::NONE;
   int next_member_ = 0;
   std::map<std::pair<std::string, topic_partition>, int64_t> committed_;
   std::vector<group_event> events_;
