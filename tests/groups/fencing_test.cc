@@ -145,14 +145,16 @@ TEST_CASE("a static member restarted within its session timeout gets its partiti
   auto s2 = make("s2", "instance-2");
   std::vector<member_process*> all = {s1.get(), s2.get()};
   const auto before = env.stable(group, 2, kPartitions, histories(all));
-  std::set<kappa::topic_partition> s1_partitions;
+  std::set<kappa::topic_partition> s1_partitions, s2_partitions;
   for (const auto& m : before.members) {
     if (m.instance_id == "instance-1") s1_partitions.insert(m.assignment.begin(), m.assignment.end());
+    if (m.instance_id == "instance-2") s2_partitions.insert(m.assignment.begin(), m.assignment.end());
   }
   if (s1_partitions.empty()) env.fail("instance-1 owns nothing: " + summarize(before), histories(all));
-  // Its own log agrees with the coordinator.
-  if (!wait_until([&] { return owned_at_end(s1->log()) == s1_partitions; }, 5000)) {
-    env.fail("s1's log does not show the assignment the coordinator describes: " + summarize(before),
+  // The members' own logs agree with the coordinator (their on_assigned ran).
+  if (!wait_until([&] { return owned_at_end(s1->log()) == s1_partitions && owned_at_end(s2->log()) == s2_partitions; },
+                  5000)) {
+    env.fail("the members' logs do not show the assignment the coordinator describes: " + summarize(before),
              histories(all));
   }
   const int64_t settled_at = mono_ns();
