@@ -90,6 +90,10 @@ Result<std::vector<group_listing>> admin::list_groups() {
     // broker is retried until the deadline, then the whole call fails.
     for (int attempt = 1;; ++attempt) {
       grpc::ClientContext context;
+      // The broker is alive by the controller's account: wait (up to the
+      // deadline) for its channel to connect instead of failing fast while
+      // it is still connecting.
+      context.set_wait_for_ready(true);
       context.set_deadline(
           std::chrono::system_clock::now() +
           std::chrono::milliseconds(std::max<int64_t>(1, deadline - client::now_ms())));
