@@ -69,6 +69,9 @@ TEST_CASE("each partition has at most one owner while members join and leave and
   env.require_none("a partition had two owners at once", check_single_owner(intervals), logs);
   env.require_none("a record was processed by a member that did not own it", check_records_owned(logs, intervals),
                    logs);
+  env.require_none("records never processed", check_nothing_skipped(logs, producer.produced()), logs);
+  env.require_none("a record was processed again although its offset was committed",
+                   check_duplicates_uncommitted(logs, intervals), logs);
   // The churn really moved partitions: every member owned something, and
   // every partition changed hands at least once.
   for (const auto& h : logs) {
