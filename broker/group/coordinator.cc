@@ -100,9 +100,9 @@ struct coordinator::impl : std::enable_shared_from_this<impl> {
         .count();
   }
 
-  // REQUIRES: mu held. The topics of `img` (rebuilt when the image moved).
+  // REQUIRES: mu held. The topics of the newest image seen (`img` or newer).
   std::shared_ptr<const topics_view> topics_of(const controller::metadata_image& img) {
-    if (img.offset != topics_offset) {
+    if (img.offset > topics_offset) {  // never back to an older image
       auto next = std::make_shared<topics_view>();
       for (const auto& [name, t] : img.topics) {
         if (!is_internal_topic(name)) next->partitions[name] = int32_t(t.partitions.size());
@@ -325,12 +325,14 @@ struct coordinator::impl : std::enable_shared_from_this<impl> {
   void fill_lag(v1::DescribeGroupResponse& resp) {
     std::vector<topic_partition> tps;
     for (const auto& o : resp.offsets()) tps.emplace_back(o.topic(), o.partition());
-    auto hw = hws.lookup(tps);
+    auto ranges = hws.lookup(tps);
     for (auto& o : *resp.mutable_offsets()) {
-      const int64_t h = hw[{o.topic(), o.partition()}];
-      o.set_high_watermark(h);
-      o.set_lag(h >= 0 && o.committed_offset() >= 0 ? std::max<int64_t>(0, h - o.committed_offset())
-                                                     : -1);
+      const log_range r = ranges[{o.topic(), o.partition()}];
+      o.set_high_watermark(r.high_watermark);
+      // Nothing committed: everything in the log is still to consume.
+      const int64_t from = o.committed_offset() >= 0 ? o.committed_offset() : r.log_start;
+      o.set_lag(r.high_watermark >= 0 && from >= 0 ? std::max<int64_t>(0, r.high_watermark - from)
+                                                   : -1);
     }
   }
 
@@ -363,7 +365,7 @@ struct coordinator::impl : std::enable_shared_from_this<impl> {
     for (const auto& g : stats) {
       for (const auto& [tp, _] : g.committed) tps.push_back(tp);
     }
-    auto hw = hws.lookup(tps);
+    auto ranges = hws.lookup(tps);
     std::vector<group_sample> out;
     for (const auto& g : stats) {
       group_sample s;
@@ -372,7 +374,7 @@ struct coordinator::impl : std::enable_shared_from_this<impl> {
       s.members = g.members;
       s.rebalances = g.rebalances;
       for (const auto& [tp, committed] : g.committed) {
-        const int64_t h = hw[tp];
+        const int64_t h = ranges[tp].high_watermark;
         s.offsets.push_back({tp.first, tp.second, committed,
                              h >= 0 && committed >= 0 ? std::max<int64_t>(0, h - committed) : -1});
       }

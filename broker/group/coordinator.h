@@ -27,8 +27,8 @@
 //    COORDINATOR_NOT_AVAILABLE (retriable) and rebuilds the shard by replay.
 //  - Every kTickMs each loaded shard gets tick() with the current topics
 //    (non-internal topics of the metadata image) and its records are appended.
-//  - DescribeGroup fills each partition's high watermark (and lag =
-//    high watermark - committed offset when something is committed, else -1):
+//  - DescribeGroup fills each partition's high watermark and lag (high
+//    watermark - committed offset; - log start when nothing is committed):
 //    from the local replica when this broker leads it, else from the leader
 //    (ListOffsets, cached ~1 s; see high_watermarks.h).
 //  - Metrics (broker/metrics.h, kappa_group_*) come from the loaded shards at

@@ -24,7 +24,7 @@ struct high_watermarks::impl {
   partition_manager& pm;
   std::mutex mu;
   struct cached {
-    int64_t hw = -1;
+    log_range range;
     int64_t at_ms = 0;
   };
   std::map<topic_partition, cached> cache;
@@ -43,23 +43,23 @@ struct high_watermarks::impl {
 high_watermarks::high_watermarks(partition_manager& pm) : impl_(std::make_unique<impl>(pm)) {}
 high_watermarks::~high_watermarks() = default;
 
-std::map<topic_partition, int64_t> high_watermarks::lookup(
+std::map<topic_partition, log_range> high_watermarks::lookup(
     const std::vector<topic_partition>& partitions) {
-  std::map<topic_partition, int64_t> out;
+  std::map<topic_partition, log_range> out;
   std::map<std::string, std::vector<topic_partition>> ask;  // leader address -> partitions
   const int64_t now = steady_ms();
   for (const auto& tp : partitions) {
     if (out.count(tp)) continue;
-    out[tp] = -1;
+    out[tp] = log_range{};
     if (auto p = impl_->pm.get(tp.first, tp.second); p && p->is_leader()) {
-      out[tp] = p->high_watermark();
+      out[tp] = log_range{p->log_start_offset(), p->high_watermark()};
       continue;
     }
     {
       std::lock_guard lk(impl_->mu);
       auto it = impl_->cache.find(tp);
       if (it != impl_->cache.end() && now - it->second.at_ms < kCacheMs) {
-        out[tp] = it->second.hw;
+        out[tp] = it->second.range;
         continue;
       }
     }
@@ -76,9 +76,13 @@ std::map<topic_partition, int64_t> high_watermarks::lookup(
         lt = req.add_topics();
         lt->set_topic(t);
       }
-      auto* lp = lt->add_partitions();
-      lp->set_partition(p);
-      lp->set_timestamp(-1);  // latest: the high watermark
+      // The answers come in request order: latest, then earliest.
+      auto* latest = lt->add_partitions();
+      latest->set_partition(p);
+      latest->set_timestamp(-1);
+      auto* earliest = lt->add_partitions();
+      earliest->set_partition(p);
+      earliest->set_timestamp(-2);
     }
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(kAskTimeoutMs));
@@ -86,11 +90,15 @@ std::map<topic_partition, int64_t> high_watermarks::lookup(
     if (!impl_->stub(address)->ListOffsets(&ctx, req, &resp).ok()) continue;
     std::lock_guard lk(impl_->mu);
     for (const auto& t : resp.topics()) {
-      for (const auto& p : t.partitions()) {
-        if (p.error_code() != v1::NONE) continue;
-        const topic_partition tp{t.topic(), p.partition()};
-        out[tp] = p.offset();
-        impl_->cache[tp] = {p.offset(), now};
+      for (int k = 0; k + 1 < t.partitions_size(); k += 2) {
+        const auto& latest = t.partitions(k);
+        const auto& earliest = t.partitions(k + 1);
+        if (latest.error_code() != v1::NONE || earliest.partition() != latest.partition()) continue;
+        const topic_partition tp{t.topic(), latest.partition()};
+        const log_range r{earliest.error_code() == v1::NONE ? earliest.offset() : -1,
+                          latest.offset()};
+        out[tp] = r;
+        impl_->cache[tp] = {r, now};
       }
     }
   }

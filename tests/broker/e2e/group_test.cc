@@ -368,7 +368,16 @@ TEST_CASE("two members split a topic, commit, fetch and see lag; zombies and del
   CHECK(d.members_size() == 2);
   CHECK(d.coordinator_id() == 1);
   bool seen = false;
+  int uncommitted = 0;
   for (const auto& o : d.offsets()) {
+    if (o.topic() == "events" && o.partition() != pa) {
+      // Owned, nothing committed: the whole log (from its start, 0) is lag.
+      ++uncommitted;
+      CHECK(o.committed_offset() == -1);
+      CHECK(o.high_watermark() == latest_offset(k, "events", o.partition()));
+      CHECK(o.lag() == o.high_watermark());
+      CHECK(!o.owner_member_id().empty());
+    }
     if (o.topic() != "events" || o.partition() != pa) continue;
     seen = true;
     CHECK(o.committed_offset() == committed);
@@ -376,6 +385,7 @@ TEST_CASE("two members split a topic, commit, fetch and see lag; zombies and del
     CHECK(o.lag() == 3);
   }
   CHECK(seen);
+  CHECK(uncommitted == 3);
 
   // A zombie: an older epoch, or a member id the group never had.
   auto stale = commit(*g, "app", a.id, a.epoch - 1, "events", pa, committed + 1);
