@@ -313,6 +313,10 @@ bool fill(const throughput_options& o, kappa::admin& admin, std::string& err) {
 struct read_result {
   double seconds_total = 0;       // from start (assign / subscribe) to the last record
   double seconds_from_first = 0;  // from the first record to the last
+  // From the moment every consumer holds its final share of the partitions
+  // (partitions / consumers; at once for assign()) to the last record.
+  double seconds_balanced = 0;
+  int64_t records_balanced = 0;
   int64_t records = 0;
   int64_t bytes = 0;
   std::vector<int64_t> per_consumer;  // records each consumer read
@@ -341,7 +345,11 @@ bool read_all(const throughput_options& o, const std::map<int32_t, int64_t>& end
   std::vector<std::atomic<int64_t>> per_consumer(size_t(o.consumers));
   std::atomic<int> partitions_done{0};
   std::atomic<bool> failed{false};
-  clock_type::time_point first{}, last{};
+  clock_type::time_point first{}, last{}, balanced_at{};
+  std::vector<char> balanced(size_t(o.consumers), 0);
+  int balanced_count = 0;
+  int64_t records_at_balance = 0;
+  const size_t share = size_t(o.partitions / o.consumers);
   const auto t0 = clock_type::now();
   std::vector<std::thread> threads;
   for (int i = 0; i < o.consumers; ++i) {
@@ -360,6 +368,14 @@ bool read_all(const throughput_options& o, const std::map<int32_t, int64_t>& end
       }
       while (partitions_done < o.partitions && !failed && ms_since(t0) < 600000) {
         auto r = c.poll(100);
+        if (!balanced[size_t(i)] && c.assignment().size() == share) {
+          std::lock_guard g(mu);
+          balanced[size_t(i)] = 1;
+          if (++balanced_count == o.consumers) {
+            balanced_at = clock_type::now();
+            records_at_balance = records;
+          }
+        }
         if (!r.ok() || r.value().empty()) continue;
         int64_t b = 0;
         for (const auto& rec : r.value()) b += int64_t(rec.value ? rec.value->size() : 0);
@@ -392,6 +408,10 @@ bool read_all(const throughput_options& o, const std::map<int32_t, int64_t>& end
   out.bytes = bytes;
   out.seconds_total = std::chrono::duration<double>(last - t0).count();
   out.seconds_from_first = std::chrono::duration<double>(last - first).count();
+  if (balanced_count == o.consumers && balanced_at < last) {
+    out.seconds_balanced = std::chrono::duration<double>(last - balanced_at).count();
+    out.records_balanced = records - records_at_balance;
+  }
   return true;
 }
 
@@ -408,7 +428,7 @@ int run_throughput(const throughput_options& o) {
   if (!listed.ok()) return fail(listed.status().message());
   std::map<int32_t, int64_t> ends;
   for (const auto& e : listed.value()) ends[e.tp.partition] = e.offset;
-  std::vector<double> manual_rate, group_rate, group_rate_total;
+  std::vector<double> manual_rate, group_rate, group_rate_total, group_rate_balanced;
   for (int round = 1; round <= o.rounds; ++round) {
     read_result m, g;
     if (!read_all(o, ends, "", m, err)) return fail("manual: " + err);
@@ -417,6 +437,8 @@ int run_throughput(const throughput_options& o) {
     manual_rate.push_back(m.records / m.seconds_total);
     group_rate.push_back(g.records / g.seconds_from_first);
     group_rate_total.push_back(g.records / g.seconds_total);
+    const double balanced_rate = g.seconds_balanced > 0 ? g.records_balanced / g.seconds_balanced : 0;
+    group_rate_balanced.push_back(balanced_rate);
     std::printf("throughput round %d: manual %lld records in %.2f s = %.0f records/s (%.1f MB/s); group %lld "
                 "records in %.2f s from subscribe = %.0f records/s, %.2f s from the first record = %.0f records/s "
                 "(%.1f MB/s)\n",
@@ -428,7 +450,9 @@ int run_throughput(const throughput_options& o) {
     for (size_t i = 0; i < g.per_consumer.size(); ++i) {
       split += (i ? "/" : "") + std::to_string(g.per_consumer[i]);
     }
-    std::printf("  records per group member: %s\n", split.c_str());
+    std::printf("  records per group member: %s; once balanced (partitions / consumers each): %lld records in %.2f s = %.0f "
+                "records/s\n",
+                split.c_str(), (long long)g.records_balanced, g.seconds_balanced, balanced_rate);
     std::fflush(stdout);
   }
   auto mean = [](const std::vector<double>& v) {
@@ -438,10 +462,12 @@ int run_throughput(const throughput_options& o) {
   };
   std::printf("{\"mode\":\"throughput\",\"consumers\":%d,\"partitions\":%d,\"records\":%lld,\"record_size\":%d,"
               "\"rounds\":%d,\"manual_records_per_s\":%.0f,\"group_records_per_s\":%.0f,"
-              "\"group_records_per_s_incl_join\":%.0f,\"ratio\":%.3f,\"ratio_incl_join\":%.3f}\n",
+              "\"group_records_per_s_incl_join\":%.0f,\"group_records_per_s_balanced\":%.0f,\"ratio\":%.3f,"
+              "\"ratio_incl_join\":%.3f,\"ratio_balanced\":%.3f}\n",
               o.consumers, o.partitions, (long long)o.records, o.record_size, o.rounds, mean(manual_rate),
-              mean(group_rate), mean(group_rate_total), mean(group_rate) / mean(manual_rate),
-              mean(group_rate_total) / mean(manual_rate));
+              mean(group_rate), mean(group_rate_total), mean(group_rate_balanced),
+              mean(group_rate) / mean(manual_rate), mean(group_rate_total) / mean(manual_rate),
+              mean(group_rate_balanced) / mean(manual_rate));
   return 0;
 }
 
