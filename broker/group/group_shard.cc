@@ -17,12 +17,6 @@ uint64_t seed_of(const shard_options& options) {
   return (uint64_t{rd()} << 32) ^ rd();
 }
 
-const partition_set& target_of(const group_state& g, const std::string& member_id) {
-  static const partition_set kEmpty;
-  auto it = g.target.find(member_id);
-  return it == g.target.end() ? kEmpty : it->second;
-}
-
 }  // namespace
 
 std::string member_state_name(const group_state& g, const member_state& m) {

@@ -107,7 +107,13 @@ std::set<std::string> resolve_subscription(member_state& m, const topics_view& v
 bool subscribes_to(member_state& m, const std::string& topic);
 uint64_t topics_fingerprint(const topics_view& view);
 
-// --- membership (group_membership.cc) -----------------------------------
+// --- reconciliation and targets (group_reconcile.cc) ---------------------
+// The member's target of assignment_epoch (empty when it has none).
+const partition_set& target_of(const group_state& g, const std::string& member_id);
+// One reconciliation step of member `m` toward its target; `owned` is what
+// the member reported owning (nullptr: nothing reported). Returns whether
+// persisted state changed.
+bool reconcile(group_state& g, member_state& m, const partition_set* owned, int64_t now_ms);
 // Bumps the group epoch and computes a new target assignment. `fingerprint`
 // is topics_fingerprint(view), computed once per request or tick.
 void new_target(group_state& g, const topics_view& view, uint64_t fingerprint);
