@@ -551,4 +551,50 @@ TEST_CASE("in a three-broker cluster a non-coordinator answers NOT_COORDINATOR w
   CHECK(!right.member_id().empty());
 }
 
+TEST_CASE("an append the partition refuses fails the call retriably and the shard is rebuilt",
+          "[e2e][group]") {
+  kappad k({"--offsets-topic-partitions", "1"});
+  k.start();
+  create_topic(k, "t", 1);
+  auto g = group_of(k);
+  REQUIRE(find_coordinator(*g, "big").error_code() == v1::NONE);
+  REQUIRE(commit(*g, "big", "", -1, "t", 0, 7).error_code() == v1::NONE);
+
+  // The internal topic's batch limit lowered below the group's metadata
+  // record: the join's append fails.
+  auto set_max = [&](const std::string& bytes) {
+    grpc::ClientContext ctx;
+    v1::AlterConfigsRequest req;
+    auto* c = req.add_changes();
+    c->set_topic("__consumer_offsets");
+    (*c->mutable_set())["max.message.bytes"] = bytes;
+    v1::AlterConfigsResponse resp;
+    REQUIRE(k.admin->AlterConfigs(with_deadline(ctx), req, &resp).ok());
+    REQUIRE(resp.results_size() == 1);
+    INFO(resp.results(0).error_message());
+    REQUIRE(resp.results(0).error_code() == v1::NONE);
+  };
+  set_max("100");
+  v1::GroupHeartbeatRequest join;
+  join.set_group_id("big");
+  join.add_subscribed_topics("t");
+  join.set_client_id(std::string(500, 'c'));
+  {
+    grpc::ClientContext ctx;
+    v1::GroupHeartbeatResponse r;
+    REQUIRE(g->Heartbeat(with_deadline(ctx), join, &r).ok());
+    INFO(r.error_message());
+    CHECK(r.error_code() == v1::COORDINATOR_NOT_AVAILABLE);
+  }
+  set_max("8388608");
+  // Rebuilt from the log: the commit is there, the refused join is not.
+  CHECK(fetched_offset(*g, "big", "t", 0) == 7);
+  auto d = describe(*g, "big");
+  REQUIRE(d.error_code() == v1::NONE);
+  CHECK(d.members_size() == 0);
+  member m{"big", "t"};
+  for (int i = 0; i < 20 && m.owned.empty(); ++i) m.beat(*g);
+  CHECK(m.owned == std::set<int32_t>{0});
+}
+
 }  // namespace kappa::e2e
