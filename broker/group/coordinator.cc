@@ -263,12 +263,24 @@ struct coordinator::impl : std::enable_shared_from_this<impl> {
     std::lock_guard lk(create_mu);
     if (pm.topic(kTopic)) return Status();
     const auto& c = pm.config();
-    const int32_t live = std::max<int32_t>(1, int32_t(pm.view().live.size()));
+    // Capped by the brokers registered with the controller, not by this
+    // broker's view of the live ones: that view can lag, and a topic created
+    // with fewer replicas than the cluster has stays that narrow (one broker
+    // lost could leave a partition without a majority). While a registered
+    // broker is down the controller refuses (more replicas than live
+    // brokers) and FindCoordinator answers COORDINATOR_NOT_AVAILABLE until
+    // it is back, as Kafka does with offsets.topic.replication.factor.
+    // The controller voters are brokers too: before every broker has
+    // registered, count at least them.
+    const std::string& voters = c.controller_voters;
+    const int32_t voter_count =
+        voters.empty() ? 1 : int32_t(std::count(voters.begin(), voters.end(), ',')) + 1;
+    const int32_t registered = std::max<int32_t>(voter_count, int32_t(pm.view().image->brokers.size()));
     create_topic_request req;
     req.name = kTopic;
     req.internal = true;
     req.partitions = c.offsets_topic_partitions;
-    req.replication_factor = std::min(c.offsets_topic_replication_factor, live);
+    req.replication_factor = std::min(c.offsets_topic_replication_factor, registered);
     // The topic holds the groups' whole state (there is no compaction yet):
     // never delete it by age or size; every append fsynced.
     req.configs = {{"flush.policy", "always"},
