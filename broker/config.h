@@ -56,7 +56,7 @@ struct broker_config {
   int32_t group_min_session_timeout_ms = 1000;
   int32_t group_max_session_timeout_ms = 300000;
   int32_t group_rebalance_timeout_default_ms = 60000;
-  int32_t group_heartbeat_interval_ms = 1000;
+  int32_t group_heartbeat_interval_ms = 500;
   int32_t group_max_size = 10000;
   int64_t offsets_retention_ms = int64_t{7} * 24 * 3600 * 1000;
 

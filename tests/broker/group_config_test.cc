@@ -23,7 +23,7 @@ TEST_CASE("group flags default to Kafka's figures and parse", "[broker][config][
   CHECK(d.config.offsets_topic_replication_factor == 3);
   CHECK(d.config.group_session_timeout_default_ms == 45000);
   CHECK(d.config.group_rebalance_timeout_default_ms == 60000);
-  CHECK(d.config.group_heartbeat_interval_ms == 1000);
+  CHECK(d.config.group_heartbeat_interval_ms == 500);
   CHECK(d.config.offsets_retention_ms == int64_t{7} * 24 * 3600 * 1000);
 
   auto out = parse_group_flags({"--offsets-topic-partitions", "3", "--offsets-topic-replication-factor",
