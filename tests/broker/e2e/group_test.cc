@@ -165,7 +165,7 @@ struct broker_proc {
       execv(argv[0], argv.data());
       _exit(127);
     }
-    channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    channel = test_channel(address);
     admin = v1::Admin::NewStub(channel);
     group = v1::Group::NewStub(channel);
   }

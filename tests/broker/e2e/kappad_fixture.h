@@ -33,6 +33,17 @@ namespace v1 = ::kappa::v1;
 using namespace std::chrono_literals;
 
 
+// A channel that retries a connection within ~100 ms (gRPC's default first
+// backoff is 1 s, growing: a kappad that opens its port a second after
+// start was found only ~5 s later, and every restart in a test paid it).
+inline std::shared_ptr<grpc::Channel> test_channel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
 inline grpc::ClientContext* with_deadline(grpc::ClientContext& ctx, std::chrono::seconds s = 30s) {
   ctx.set_deadline(std::chrono::system_clock::now() + s);
   return &ctx;
@@ -62,7 +73,7 @@ class kappad {
                                   "--log-level", "warn"};
     args.insert(args.end(), extra_.begin(), extra_.end());
     pid_ = spawn(args);
-    channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+    channel = test_channel(address);
     broker = v1::Broker::NewStub(channel);
     admin = v1::Admin::NewStub(channel);
     const auto deadline = std::chrono::steady_clock::now() + 30s;
