@@ -7,6 +7,7 @@
 #include <set>
 #include <thread>
 
+#include "broker/clock.h"
 #include "broker/errc.h"
 #include "broker/partition_manager_impl.h"
 #include "broker/topic_name.h"
@@ -18,18 +19,12 @@ constexpr int64_t kLeaderWaitMs = 5000;
 
 void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 bool partition_manager::impl::wait_reconciled(int64_t offset, int64_t timeout_ms) {
-  const int64_t deadline = now_ms() + timeout_ms;
+  const int64_t deadline = steady_ms() + timeout_ms;
   while (reconciled_offset.load() < offset) {
-    if (now_ms() >= deadline || stopping.load()) return false;
+    if (steady_ms() >= deadline || stopping.load()) return false;
     sleep_ms(2);
   }
   return true;
@@ -100,9 +95,9 @@ Status partition_manager::create_topic(const create_topic_request& req) {
   spdlog::info("created topic {} with {} partitions, replication factor {}", req.name, n, rf);
   // Produce right after creation should find a leader: wait (bounded) until
   // every local replica knows one.
-  const int64_t deadline = now_ms() + kLeaderWaitMs;
+  const int64_t deadline = steady_ms() + kLeaderWaitMs;
   for (const auto& p : partitions_of(req.name)) {
-    while (p->raft_status().leader == raft::no_node && now_ms() < deadline) sleep_ms(2);
+    while (p->raft_status().leader == raft::no_node && steady_ms() < deadline) sleep_ms(2);
   }
   return Status();
 }

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 
+#include "broker/clock.h"
 #include "broker/errc.h"
 #include "broker/group/coordinator_shard.h"
 #include "broker/group/high_watermarks.h"
@@ -89,18 +90,7 @@ struct coordinator::impl : std::enable_shared_from_this<impl> {
     });
   }
 
-  static int64_t steady_now() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now().time_since_epoch())
-        .count();
-  }
-  static int64_t wall_now() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  }
-
-  // REQUIRES: mu held. The topics of the newest image seen (`img` or newer).
+      // REQUIRES: mu held. The topics of the newest image seen (`img` or newer).
   std::shared_ptr<const topics_view> topics_of(const controller::metadata_image& img) {
     if (img.offset > topics_offset) {  // never back to an older image
       auto next = std::make_shared<topics_view>();
@@ -124,7 +114,7 @@ struct coordinator::impl : std::enable_shared_from_this<impl> {
     const auto& img = *view.image;
     std::vector<std::shared_ptr<hosted_shard>> started, dropped, to_tick;
     std::shared_ptr<const topics_view> tv;
-    const int64_t now = steady_now();
+    const int64_t now = steady_ms();
     {
       std::lock_guard lk(mu);
       if (stopped) return;
@@ -436,7 +426,7 @@ void coordinator::heartbeat(const v1::GroupHeartbeatRequest& req, std::string ho
       req.group_id(),
       [req, host = std::move(host), topics = impl_->topics_snapshot()](group_shard& s,
                                                                         records& out) {
-        return s.heartbeat(req, host, *topics, impl::steady_now(), out);
+        return s.heartbeat(req, host, *topics, steady_ms(), out);
       },
       std::move(done));
 }
@@ -448,7 +438,7 @@ void coordinator::commit_offsets(const v1::CommitOffsetsRequest& req,
   impl_->dispatch<v1::CommitOffsetsResponse>(
       req.group_id(),
       [req, topics = impl_->topics_snapshot()](group_shard& s, records& out) {
-        return s.commit(req, *topics, impl::steady_now(), impl::wall_now(), out);
+        return s.commit(req, *topics, steady_ms(), wall_ms(), out);
       },
       [done = std::move(done), t0, &m](v1::CommitOffsetsResponse r) {
         if (r.error_code() == v1::NONE) {

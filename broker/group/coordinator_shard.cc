@@ -4,6 +4,7 @@
 
 #include <chrono>
 
+#include "broker/clock.h"
 #include "broker/partition.h"
 #include "broker/partition_manager.h"
 #include "proto/format/records.h"
@@ -14,18 +15,6 @@ namespace {
 constexpr int kLoadRetryMs = 10;
 constexpr int kLoadErrorRetryMs = 200;
 constexpr size_t kReplayReadBytes = size_t{1} << 20;
-
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The records as one or more RecordBatch v2 batches (each under
 // kBatchRecordBytesMax of payload, so no batch nears max.message.bytes),

@@ -4,21 +4,12 @@
 
 #include <chrono>
 
+#include "broker/clock.h"
 #include "broker/partition.h"
 #include "broker/partition_manager.h"
 #include "kappa/v1/broker.grpc.pb.h"
 
 namespace kappa::broker::group {
-namespace {
-
-int64_t steady_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 struct high_watermarks::impl {
   explicit impl(partition_manager& p) : pm(p) {}
   partition_manager& pm;
